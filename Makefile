@@ -1,0 +1,37 @@
+# Two entry points: `make run` (install, index the default seeds, serve) and `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+SEEDS   ?= seeds
+INDEX   ?= var/index
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install run index test lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+# The stamp is refreshed whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+index: install
+	$(BIN)/qa index --seeds $(SEEDS) --index $(INDEX)
+
+run: index
+	$(BIN)/qa serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/ruff check index qa web tests
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,1 @@
+"""Reading article files and building the searchable index (knows nothing of questions)."""

@@ -1,0 +1,262 @@
+"""Build or update the index from a seeds folder: diff by content hash, embed what changed."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from index.articles import Article, ArticleError, content_hash, parse_article
+from index.chunking import Chunk, chunk_text
+from index.embedding import Embedder
+from index.errors import BuildLocked, IndexFormatError, IndexNotFound, SeedsError
+from index.store import Index, load_index, save_index
+
+LOCK = "lock"
+EMBED_SLICE = 256  # texts per encode call: large enough to batch well, small for progress
+Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A seed file that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did, for the CLI summary, the --json report and the API."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    articles: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    generation: str | None = None
+    seconds: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        """Return whether this build published a new generation."""
+        return bool(self.added or self.updated or self.removed) or self.generation is not None
+
+    def to_json(self) -> dict:
+        """Return the report as plain JSON types."""
+        return {
+            "added": list(self.added),
+            "updated": list(self.updated),
+            "removed": list(self.removed),
+            "unchanged": len(self.unchanged),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "articles": self.articles,
+            "chunks": self.chunks,
+            "embedded": self.embedded,
+            "generation": self.generation,
+            "seconds": round(self.seconds, 3),
+            "notes": list(self.notes),
+        }
+
+
+def seed_files(seeds_dir: Path) -> list[Path]:
+    """List the candidate article files under seeds_dir (hidden files ignored), sorted."""
+    seeds_dir = Path(seeds_dir)
+    if not seeds_dir.is_dir():
+        raise SeedsError(f"seeds folder {seeds_dir} does not exist")
+    files = sorted(
+        p
+        for p in seeds_dir.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(seeds_dir).parts)
+    )
+    if not files:
+        raise SeedsError(f"seeds folder {seeds_dir} holds no files")
+    return files
+
+
+def article_id(seeds_dir: Path, path: Path) -> str:
+    """Name an article by its path under the seeds folder, without the extension."""
+    return path.relative_to(seeds_dir).with_suffix("").as_posix()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index's build lock; recover a lock left by a dead process."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = index_dir / LOCK
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            break
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _pid_alive(pid) and pid != os.getpid():
+                raise BuildLocked(f"another build (pid {pid}) holds {lock}") from None
+            lock.unlink(missing_ok=True)  # stale: its owner is gone
+    else:
+        raise BuildLocked(f"cannot take {lock}")
+    try:
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.close(fd)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _previous(index_dir: Path, model: str, full: bool, notes: list[str]) -> Index | None:
+    if full:
+        return None
+    try:
+        return load_index(index_dir, model)
+    except IndexNotFound:
+        return None
+    except IndexFormatError as err:
+        notes.append(f"previous index not reusable, rebuilding in full: {err}")
+        return None
+
+
+def build(
+    seeds_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Bring the index at index_dir up to date with seeds_dir; return what was done."""
+    started = time.perf_counter()
+    seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
+    files = seed_files(seeds_dir)
+    with build_lock(index_dir):
+        notes: list[str] = []
+        prev = _previous(index_dir, embedder.name, full, notes)
+        prev_articles = prev.articles if prev else {}
+        prev_by_hash = {a.content_hash: a for a in prev_articles.values()}
+        prev_rows: dict[str, list[int]] = {}
+        for row, chunk in enumerate(prev.chunks if prev else ()):
+            prev_rows.setdefault(chunk.article_id, []).append(row)
+
+        skipped: list[Skipped] = []
+        kept: list[tuple[Article, list[Chunk] | None]] = []  # None: chunks still to embed
+        seen: dict[str, str] = {}
+        added, updated, unchanged = [], [], []
+        for path in files:
+            aid = article_id(seeds_dir, path)
+            try:
+                raw = path.read_bytes()
+            except OSError as err:
+                skipped.append(Skipped(str(path), f"cannot read: {err.strerror}"))
+                continue
+            digest = content_hash(raw)
+            if digest in seen:
+                skipped.append(Skipped(str(path), f"duplicate of {seen[digest]}"))
+                continue
+            old = prev_by_hash.get(digest)
+            if old is not None:  # same bytes as before: reuse its parse and its vectors
+                article = replace(old, id=aid, path=str(path))
+                chunks = [
+                    replace(prev.chunks[r], id=f"{aid}#{n}", article_id=aid)
+                    for n, r in enumerate(prev_rows.get(old.id, []))
+                ]
+                kept.append((article, chunks))
+            else:
+                try:
+                    article = parse_article(raw, str(path), aid)
+                except ArticleError as err:
+                    skipped.append(Skipped(str(path), err.reason))
+                    continue
+                kept.append((article, None))
+            seen[digest] = str(path)
+            if aid not in prev_articles:
+                added.append(aid)
+            elif prev_articles[aid].content_hash != digest:
+                updated.append(aid)
+            else:
+                unchanged.append(aid)
+        removed = sorted(set(prev_articles) - {a.id for a, _ in kept})
+
+        report = BuildReport(
+            added=tuple(added),
+            updated=tuple(updated),
+            removed=tuple(removed),
+            unchanged=tuple(unchanged),
+            skipped=tuple(skipped),
+            notes=tuple(notes),
+        )
+        if not kept:
+            raise SeedsError(
+                f"no readable article in {seeds_dir} ({len(skipped)} skipped); index left as it was"
+            )
+        if prev is not None and not (added or updated or removed):
+            return replace(
+                report,
+                articles=len(prev.articles),
+                chunks=len(prev.chunks),
+                seconds=time.perf_counter() - started,
+            )
+
+        old_vectors = prev.chunk_vectors() if prev else None
+        to_embed: list[Chunk] = []
+        parts: list[tuple[list[Chunk], np.ndarray | None]] = []
+        for article, chunks in kept:
+            if chunks is None:
+                fresh = chunk_text(article.id, article.text)
+                to_embed.extend(fresh)
+                parts.append((fresh, None))
+            else:
+                rows = prev_rows.get(prev_by_hash[article.content_hash].id, [])
+                parts.append((chunks, old_vectors[rows] if rows else None))
+        new_vectors = _embed([c.text for c in to_embed], embedder, progress)
+        chunks_out: list[Chunk] = []
+        blocks: list[np.ndarray] = []
+        cursor = 0
+        for chunks, vecs in parts:
+            chunks_out.extend(chunks)
+            if vecs is None:
+                vecs = new_vectors[cursor : cursor + len(chunks)]
+                cursor += len(chunks)
+            blocks.append(vecs.reshape(len(chunks), embedder.dim))
+        vectors = np.concatenate(blocks) if blocks else np.zeros((0, embedder.dim), np.float32)
+        articles_out = [a for a, _ in kept]
+        generation = save_index(index_dir, articles_out, chunks_out, vectors, embedder.name)
+        return replace(
+            report,
+            articles=len(articles_out),
+            chunks=len(chunks_out),
+            embedded=len(to_embed),
+            generation=generation,
+            seconds=time.perf_counter() - started,
+        )
+
+
+
+def _embed(texts: list[str], embedder: Embedder, progress: Progress | None) -> np.ndarray:
+    """Embed texts in slices so a long build can report progress between them."""
+    out = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    for i in range(0, len(texts), EMBED_SLICE):
+        out[i : i + EMBED_SLICE] = embedder.encode(texts[i : i + EMBED_SLICE])
+        if progress:
+            progress(min(i + EMBED_SLICE, len(texts)), len(texts))
+    return out

@@ -1,0 +1,186 @@
+"""One index generation on disk: save, load, format check, atomic publish via `current`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from index.articles import Article
+from index.chunking import Chunk
+from index.errors import IndexFormatError, IndexNotFound
+
+FORMAT_VERSION = 1
+CURRENT = "current"  # a text file naming the live generation folder
+_GEN_PREFIX = "gen-"
+
+
+@dataclass(frozen=True)
+class Index:
+    """A loaded generation: articles, chunks and their vectors (row i is chunks[i])."""
+
+    path: Path
+    generation: str
+    meta: dict
+    articles: dict[str, Article]
+    chunks: tuple[Chunk, ...]
+    vectors: faiss.Index
+
+    def chunk_vectors(self) -> np.ndarray:
+        """Return all chunk vectors as one float32 array (for reuse by a rebuild)."""
+        if self.vectors.ntotal == 0:
+            return np.zeros((0, self.vectors.d), dtype=np.float32)
+        return self.vectors.reconstruct_n(0, self.vectors.ntotal)
+
+
+def _article_to_json(article: Article) -> dict:
+    row = asdict(article)
+    row["date"] = article.date.isoformat() if article.date else None
+    return row
+
+
+def _article_from_json(row: dict) -> Article:
+    date = datetime.fromisoformat(row["date"]) if row.get("date") else None
+    return Article(**{**row, "date": date})
+
+
+def make_vector_index(vectors: np.ndarray) -> faiss.Index:
+    """Build the FAISS index for these unit vectors (inner product == cosine)."""
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    mode = "wb" if isinstance(data, bytes) else "w"
+    with open(path, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def current_generation(index_dir: Path) -> str | None:
+    """Return the name of the live generation, or None if nothing was published."""
+    try:
+        name = (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return name or None
+
+
+def _next_generation(index_dir: Path) -> str:
+    numbers = [
+        int(p.name[len(_GEN_PREFIX) :])
+        for p in index_dir.glob(f"{_GEN_PREFIX}*")
+        if p.name[len(_GEN_PREFIX) :].isdigit()
+    ]
+    return f"{_GEN_PREFIX}{max(numbers, default=0) + 1:06d}"
+
+
+def save_index(
+    index_dir: Path,
+    articles: list[Article],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    model: str,
+) -> str:
+    """Write a complete new generation, then switch `current` to it atomically; return its name."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    if len(chunks) != len(vectors):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+    name = _next_generation(index_dir)
+    # Build in a hidden temp folder: a crash here leaves only litter, never a half generation.
+    tmp = index_dir / f".tmp-{name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    faiss.write_index(make_vector_index(vectors), str(tmp / "vectors.faiss"))
+    _write(tmp / "articles.jsonl", "".join(json.dumps(_article_to_json(a)) + "\n" for a in articles))
+    _write(
+        tmp / "chunks.jsonl",
+        "".join(json.dumps([c.id, c.article_id, c.start, c.end]) + "\n" for c in chunks),
+    )
+    meta = {
+        "format": FORMAT_VERSION,
+        "model": model,
+        "dim": int(vectors.shape[1]) if vectors.ndim == 2 else 0,
+        "built": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "articles": len(articles),
+        "chunks": len(chunks),
+    }
+    _write(tmp / "meta.json", json.dumps(meta, indent=2))
+    with open(tmp / "vectors.faiss", "rb") as fh:
+        os.fsync(fh.fileno())
+    _fsync_dir(tmp)
+    os.rename(tmp, index_dir / name)
+    _fsync_dir(index_dir)
+    pointer = index_dir / f".{CURRENT}.tmp"
+    _write(pointer, name + "\n")
+    os.replace(pointer, index_dir / CURRENT)  # the one atomic step that publishes
+    _fsync_dir(index_dir)
+    remove_stale(index_dir)
+    return name
+
+
+def remove_stale(index_dir: Path) -> None:
+    """Delete every generation and temp folder except the live one (litter of crashed builds)."""
+    live = current_generation(index_dir)
+    for path in Path(index_dir).iterdir():
+        stale_gen = path.name.startswith(_GEN_PREFIX) and path.name != live
+        if path.is_dir() and (stale_gen or path.name.startswith(".tmp-")):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def load_index(index_dir: Path, model: str | None = None) -> Index:
+    """Load the live generation; raise IndexNotFound or IndexFormatError with a clear reason."""
+    index_dir = Path(index_dir)
+    name = current_generation(index_dir)
+    if name is None:
+        raise IndexNotFound(f"no index at {index_dir} (build one with: qa index)")
+    gen = index_dir / name
+    try:
+        meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise IndexFormatError(f"index {gen} has no readable meta.json: {err}") from None
+    if meta.get("format") != FORMAT_VERSION:
+        raise IndexFormatError(
+            f"index {gen} has format {meta.get('format')!r}, this version reads {FORMAT_VERSION}; "
+            "rebuild it with: qa index --full"
+        )
+    if model is not None and meta.get("model") != model:
+        raise IndexFormatError(
+            f"index {gen} was built with model {meta.get('model')!r}, not {model!r}; "
+            "rebuild it with: qa index --full"
+        )
+    started = time.perf_counter()
+    try:
+        with open(gen / "articles.jsonl", encoding="utf-8") as fh:
+            articles = {a.id: a for a in map(_article_from_json, map(json.loads, fh))}
+        chunks = []
+        with open(gen / "chunks.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                cid, aid, start, end = json.loads(line)
+                chunks.append(Chunk(cid, aid, articles[aid].text[start:end], start, end))
+        vectors = faiss.read_index(str(gen / "vectors.faiss"))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
+        raise IndexFormatError(f"index {gen} is damaged: {err}") from None
+    if vectors.ntotal != len(chunks):
+        raise IndexFormatError(f"index {gen} has {vectors.ntotal} vectors for {len(chunks)} chunks")
+    meta["load_seconds"] = round(time.perf_counter() - started, 3)
+    return Index(index_dir, name, meta, articles, tuple(chunks), vectors)

@@ -1,0 +1,165 @@
+"""The `qa` command line: index, ask, serve, eval. Heavy imports happen inside commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+DEFAULT_SEEDS = "seeds"
+DEFAULT_INDEX = "var/index"
+
+
+class QAError(click.ClickException):
+    """A one-line error for the user; exit code 2 like the design card asks."""
+
+    exit_code = 2
+
+
+def _seeds_option(f):
+    return click.option(
+        "--seeds", "seeds", type=click.Path(path_type=Path), envvar="NEWSQA_SEEDS",
+        default=DEFAULT_SEEDS, show_default=True, help="Folder of article files (env NEWSQA_SEEDS).",
+    )(f)
+
+
+def _index_option(f):
+    return click.option(
+        "--index", "index_dir", type=click.Path(path_type=Path), envvar="NEWSQA_INDEX",
+        default=DEFAULT_INDEX, show_default=True, help="Index folder (env NEWSQA_INDEX).",
+    )(f)
+
+
+def _core_errors():
+    """Return the exception types that the edges turn into one-line messages."""
+    from index.errors import IndexError_
+    from qa.errors import BadQuestion
+
+    return (IndexError_, BadQuestion)
+
+
+@click.group()
+@click.version_option(package_name="newsqa")
+def cli() -> None:
+    """Ask questions of news articles; every answer is a cited, verbatim snippet."""
+
+
+@cli.command("index")
+@_seeds_option
+@_index_option
+@click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+def index_cmd(seeds: Path, index_dir: Path, full: bool, quiet: bool, as_json: bool) -> None:
+    """Build or update the index from the seeds folder."""
+    from index.build import build
+    from index.embedding import MiniLMEmbedder
+
+    try:
+        from tqdm import tqdm
+
+        bar = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr,
+                           disable=quiet or not sys.stderr.isatty())
+            bar.update(done - bar.n)
+
+        report = build(seeds, index_dir, MiniLMEmbedder(), full=full, progress=progress)
+        if bar is not None:
+            bar.close()
+    except _core_errors() as err:
+        raise QAError(str(err)) from None
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+        return
+    click.echo(
+        f"{report.articles} articles, {report.chunks} chunks in {report.seconds:.1f}s: "
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
+        f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
+        f"{report.embedded} chunks embedded"
+        + (f"; published {report.generation}" if report.generation else "; index unchanged")
+    )
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    for skip in report.skipped:
+        click.echo(f"skipped {skip.path}: {skip.reason}", err=True)
+
+
+@cli.command("ask")
+@click.argument("question")
+@_index_option
+@click.option("-k", "k", type=click.IntRange(1, 20), default=5, show_default=True,
+              help="How many citations.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as the API's JSON.")
+def ask_cmd(question: str, index_dir: Path, k: int, as_json: bool) -> None:
+    """Answer QUESTION from the index with cited snippets."""
+    from index.embedding import MiniLMEmbedder
+    from qa.answer import Answerer
+    from qa.errors import check_question
+
+    try:
+        check_question(question)  # fail fast, before the model loads
+        answer = Answerer.open(index_dir, MiniLMEmbedder()).ask(question, k=k)
+    except _core_errors() as err:
+        raise QAError(str(err)) from None
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        return
+    if answer.answer is None:
+        click.echo(answer.message)
+    for n, c in enumerate(answer.citations, 1):
+        text = c.snippet
+        if c.highlight:
+            a, b = c.highlight
+            text = text[:a] + click.style(text[a:b], bold=True, underline=True) + text[b:]
+        click.echo(f"[{n}] {text}")
+        click.echo(click.style(f"    {c.title} — {c.author}, {(c.date or '')[:10]} — {c.url}", dim=True))
+
+
+@cli.command("serve")
+@_index_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
+@click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
+def serve_cmd(index_dir: Path, host: str, port: int, workers: int, dev: bool) -> None:
+    """Serve the chat page and the JSON API."""
+    os.environ["NEWSQA_INDEX"] = str(index_dir)
+    if dev:
+        from web import create_app
+
+        create_app().run(host=host, port=port)
+        return
+    os.execvp(
+        sys.executable,
+        [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+         "--timeout", "120", "--access-logfile", "-", "web.wsgi:app"],
+    )
+
+
+@cli.command("eval")
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
+              help="Where to build the eval index (default: var/eval/<folder name>).")
+@click.option("--limit", type=int, default=None, help="Sample this many questions (fixed seed).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def eval_cmd(data_dir: Path, index_dir: Path | None, limit: int | None, as_json: bool) -> None:
+    """Measure answer quality on DATA_DIR (articles/ and questions.jsonl)."""
+    from qa.evaluation import evaluate, format_table
+
+    try:
+        results = evaluate(data_dir, index_dir or Path("var/eval") / data_dir.resolve().name, limit)
+    except _core_errors() as err:
+        raise QAError(str(err)) from None
+    click.echo(json.dumps(results, indent=2) if as_json else format_table(results))
+
+
+def main() -> None:
+    """Run the CLI (console script entry point)."""
+    cli()
