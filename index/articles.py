@@ -18,14 +18,51 @@ MAX_FILE_BYTES = 5 * 1024 * 1024  # a news article is a few KB; 5 MB is surely n
 
 # Elements that never carry article prose: media, embeds, page furniture.
 _DROP_TAGS = (
-    "script", "style", "img", "iframe", "object", "embed", "param", "audio", "video",
-    "noscript", "svg", "form", "button", "input", "select", "textarea", "head", "title",
+    "script",
+    "style",
+    "img",
+    "iframe",
+    "object",
+    "embed",
+    "param",
+    "audio",
+    "video",
+    "noscript",
+    "svg",
+    "form",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "head",
+    "title",
 )
 # Elements after which the text breaks into a new paragraph.
 _BLOCK_TAGS = (
-    "p", "div", "blockquote", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
-    "tr", "table", "section", "article", "header", "footer", "figure", "figcaption",
-    "pre", "hr", "dd", "dt",
+    "p",
+    "div",
+    "blockquote",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "figure",
+    "figcaption",
+    "pre",
+    "hr",
+    "dd",
+    "dt",
 )
 _SHARE_HOSTS = re.compile(r"feeds\.feedburner\.com|feedsportal\.com|/~ff/|/~r/.*~4/", re.I)
 _ORIGINAL_LINK = re.compile(r"original article was posted", re.I)
@@ -143,7 +180,9 @@ def clean_html(body: str) -> tuple[str, str]:
 def parse_article(raw: bytes, path: str, article_id: str) -> Article:
     """Parse the bytes of one article file; raise ArticleError saying why it is not one."""
     if len(raw) > MAX_FILE_BYTES:
-        raise ArticleError(path, f"file is too large ({len(raw):,} bytes, limit {MAX_FILE_BYTES:,})")
+        raise ArticleError(
+            path, f"file is too large ({len(raw):,} bytes, limit {MAX_FILE_BYTES:,})"
+        )
     if not raw.strip():
         raise ArticleError(path, "file is empty")
     if b"\x00" in raw[:8192]:

@@ -112,7 +112,7 @@ def build_lock(index_dir: Path) -> Iterator[None]:
                 pid = int(lock.read_text().strip() or 0)
             except (OSError, ValueError):
                 pid = 0
-            if pid and _pid_alive(pid) and pid != os.getpid():
+            if pid and _pid_alive(pid):
                 raise BuildLocked(f"another build (pid {pid}) holds {lock}") from None
             lock.unlink(missing_ok=True)  # stale: its owner is gone
     else:
@@ -249,7 +249,6 @@ def build(
             generation=generation,
             seconds=time.perf_counter() - started,
         )
-
 
 
 def _embed(texts: list[str], embedder: Embedder, progress: Progress | None) -> np.ndarray:

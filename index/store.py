@@ -111,7 +111,9 @@ def save_index(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     faiss.write_index(make_vector_index(vectors), str(tmp / "vectors.faiss"))
-    _write(tmp / "articles.jsonl", "".join(json.dumps(_article_to_json(a)) + "\n" for a in articles))
+    _write(
+        tmp / "articles.jsonl", "".join(json.dumps(_article_to_json(a)) + "\n" for a in articles)
+    )
     _write(
         tmp / "chunks.jsonl",
         "".join(json.dumps([c.id, c.article_id, c.start, c.end]) + "\n" for c in chunks),

@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 
 from index.embedding import Embedder
+from index.errors import IndexFormatError
 from index.store import Index, load_index
 from qa.errors import BadQuestion, check_question
 from qa.reading import Reader, Snippet
@@ -93,6 +94,11 @@ class Answerer:
     """Owns an index and an embedder; answers questions from that index."""
 
     def __init__(self, index: Index, embedder: Embedder) -> None:
+        if index.meta.get("model") != embedder.name:
+            raise IndexFormatError(
+                f"index {index.path} was built with model {index.meta.get('model')!r}, "
+                f"not {embedder.name!r}; rebuild it with: qa index --full"
+            )
         self.index = index
         self.embedder = embedder
         self.retriever = Retriever(index, embedder)
@@ -100,7 +106,7 @@ class Answerer:
     @classmethod
     def open(cls, index_dir: Path, embedder: Embedder) -> Answerer:
         """Load the live index at index_dir for this embedder's model."""
-        return cls(load_index(index_dir, embedder.name), embedder)
+        return cls(load_index(index_dir), embedder)
 
     @cached_property
     def reader(self) -> Reader:

@@ -21,15 +21,25 @@ class QAError(click.ClickException):
 
 def _seeds_option(f):
     return click.option(
-        "--seeds", "seeds", type=click.Path(path_type=Path), envvar="NEWSQA_SEEDS",
-        default=DEFAULT_SEEDS, show_default=True, help="Folder of article files (env NEWSQA_SEEDS).",
+        "--seeds",
+        "seeds",
+        type=click.Path(path_type=Path),
+        envvar="NEWSQA_SEEDS",
+        default=DEFAULT_SEEDS,
+        show_default=True,
+        help="Folder of article files (env NEWSQA_SEEDS).",
     )(f)
 
 
 def _index_option(f):
     return click.option(
-        "--index", "index_dir", type=click.Path(path_type=Path), envvar="NEWSQA_INDEX",
-        default=DEFAULT_INDEX, show_default=True, help="Index folder (env NEWSQA_INDEX).",
+        "--index",
+        "index_dir",
+        type=click.Path(path_type=Path),
+        envvar="NEWSQA_INDEX",
+        default=DEFAULT_INDEX,
+        show_default=True,
+        help="Index folder (env NEWSQA_INDEX).",
     )(f)
 
 
@@ -43,8 +53,19 @@ def _core_errors():
 
 @click.group()
 @click.version_option(package_name="newsqa")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Ask questions of news articles; every answer is a cited, verbatim snippet."""
+    ctx.ensure_object(dict)
+
+
+def _embedder(ctx: click.Context):
+    """Return the embedder: one a test put in ctx.obj, else the packaged MiniLM (loaded once)."""
+    if "embedder" not in ctx.obj:
+        from index.embedding import MiniLMEmbedder
+
+        ctx.obj["embedder"] = MiniLMEmbedder()
+    return ctx.obj["embedder"]
 
 
 @cli.command("index")
@@ -53,12 +74,15 @@ def cli() -> None:
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
-def index_cmd(seeds: Path, index_dir: Path, full: bool, quiet: bool, as_json: bool) -> None:
+@click.pass_context
+def index_cmd(
+    ctx: click.Context, seeds: Path, index_dir: Path, full: bool, quiet: bool, as_json: bool
+) -> None:
     """Build or update the index from the seeds folder."""
-    from index.build import build
-    from index.embedding import MiniLMEmbedder
+    from index.build import build, seed_files
 
     try:
+        seed_files(seeds)  # fail fast on a missing or empty folder, before the model loads
         from tqdm import tqdm
 
         bar = None
@@ -66,11 +90,16 @@ def index_cmd(seeds: Path, index_dir: Path, full: bool, quiet: bool, as_json: bo
         def progress(done: int, total: int) -> None:
             nonlocal bar
             if bar is None:
-                bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr,
-                           disable=quiet or not sys.stderr.isatty())
+                bar = tqdm(
+                    total=total,
+                    unit="chunk",
+                    desc="embedding",
+                    file=sys.stderr,
+                    disable=quiet or not sys.stderr.isatty(),
+                )
             bar.update(done - bar.n)
 
-        report = build(seeds, index_dir, MiniLMEmbedder(), full=full, progress=progress)
+        report = build(seeds, index_dir, _embedder(ctx), full=full, progress=progress)
         if bar is not None:
             bar.close()
     except _core_errors() as err:
@@ -94,18 +123,21 @@ def index_cmd(seeds: Path, index_dir: Path, full: bool, quiet: bool, as_json: bo
 @cli.command("ask")
 @click.argument("question")
 @_index_option
-@click.option("-k", "k", type=click.IntRange(1, 20), default=5, show_default=True,
-              help="How many citations.")
+@click.option(
+    "-k", "k", type=click.IntRange(1, 20), default=5, show_default=True, help="How many citations."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as the API's JSON.")
-def ask_cmd(question: str, index_dir: Path, k: int, as_json: bool) -> None:
+@click.pass_context
+def ask_cmd(ctx: click.Context, question: str, index_dir: Path, k: int, as_json: bool) -> None:
     """Answer QUESTION from the index with cited snippets."""
-    from index.embedding import MiniLMEmbedder
+    from index.store import load_index
     from qa.answer import Answerer
     from qa.errors import check_question
 
     try:
         check_question(question)  # fail fast, before the model loads
-        answer = Answerer.open(index_dir, MiniLMEmbedder()).ask(question, k=k)
+        index = load_index(index_dir)  # before the model loads: a missing index fails fast
+        answer = Answerer(index, _embedder(ctx)).ask(question, k=k)
     except _core_errors() as err:
         raise QAError(str(err)) from None
     if as_json:
@@ -119,7 +151,9 @@ def ask_cmd(question: str, index_dir: Path, k: int, as_json: bool) -> None:
             a, b = c.highlight
             text = text[:a] + click.style(text[a:b], bold=True, underline=True) + text[b:]
         click.echo(f"[{n}] {text}")
-        click.echo(click.style(f"    {c.title} — {c.author}, {(c.date or '')[:10]} — {c.url}", dim=True))
+        click.echo(
+            click.style(f"    {c.title} — {c.author}, {(c.date or '')[:10]} — {c.url}", dim=True)
+        )
 
 
 @cli.command("serve")
@@ -138,15 +172,32 @@ def serve_cmd(index_dir: Path, host: str, port: int, workers: int, dev: bool) ->
         return
     os.execvp(
         sys.executable,
-        [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-         "--timeout", "120", "--access-logfile", "-", "web.wsgi:app"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "120",
+            "--access-logfile",
+            "-",
+            "web.wsgi:app",
+        ],
     )
 
 
 @cli.command("eval")
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
-              help="Where to build the eval index (default: var/eval/<folder name>).")
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to build the eval index (default: var/eval/<folder name>).",
+)
 @click.option("--limit", type=int, default=None, help="Sample this many questions (fixed seed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def eval_cmd(data_dir: Path, index_dir: Path | None, limit: int | None, as_json: bool) -> None:

@@ -16,6 +16,7 @@ def check_question(question: object) -> str:
         raise BadQuestion("the question is empty")
     if len(question) > MAX_QUESTION_CHARS:
         raise BadQuestion(
-            f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}"
+            f"the question is {len(question):,} characters long; "
+            f"the limit is {MAX_QUESTION_CHARS:,}"
         )
     return question

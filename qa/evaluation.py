@@ -88,7 +88,9 @@ def evaluate(data_dir: Path, index_dir: Path, limit: int | None = None) -> dict:
 
 def format_table(results: dict) -> str:
     """Render the results as a fixed-width table."""
-    head = f"{'variant':<16}{'n':>6}{'hit@1':>8}{'hit@5':>8}{'MRR':>8}{'highlight':>11}{'p50 ms':>9}"
+    head = (
+        f"{'variant':<16}{'n':>6}{'hit@1':>8}{'hit@5':>8}{'MRR':>8}{'highlight':>11}{'p50 ms':>9}"
+    )
     rows = [head, "-" * len(head)]
     for name, r in results["variants"].items():
         rows.append(

@@ -31,7 +31,9 @@ class Snippet:
         return self.passage.article.text[self.start : self.end]
 
 
-def _overlap(question_terms: set[str], text_terms: set[str], weight: Callable[[str], float]) -> float:
+def _overlap(
+    question_terms: set[str], text_terms: set[str], weight: Callable[[str], float]
+) -> float:
     total = sum(weight(t) for t in question_terms)
     return sum(weight(t) for t in question_terms & text_terms) / total if total else 0.0
 
@@ -65,7 +67,9 @@ class Reader:
         snippets = [self._best(question, q_terms, kind, p) for p in passages]
         return sorted((s for s in snippets if s), key=lambda s: -s.score)
 
-    def _best(self, question: str, q_terms: set[str], kind: str | None, passage: Passage) -> Snippet | None:
+    def _best(
+        self, question: str, q_terms: set[str], kind: str | None, passage: Passage
+    ) -> Snippet | None:
         chunk, text = passage.chunk, passage.article.text
         spans = [(chunk.start + s, chunk.start + e) for s, e in split_sentences(chunk.text)]
         if not spans:

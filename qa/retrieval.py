@@ -33,9 +33,11 @@ class Retriever:
         if not self.index.chunks:
             return []
         query = self.embedder.encode([question])
-        scores, rows = self.index.vectors.search(np.ascontiguousarray(query), min(k, len(self.index.chunks)))
+        scores, rows = self.index.vectors.search(
+            np.ascontiguousarray(query), min(k, len(self.index.chunks))
+        )
         passages = []
-        for score, row in zip(scores[0], rows[0]):
+        for score, row in zip(scores[0], rows[0], strict=True):
             if row < 0:
                 continue
             chunk = self.index.chunks[row]

@@ -32,11 +32,16 @@ _DATE = re.compile(
     r"|\b\d{1,2}(?::\d{2})?\s?(?:a\.m\.|p\.m\.|am|pm)\b"
 )
 # A run of capitalised words, allowing short joiners ("Bank of America", "Jack Ma").
-_NAME = re.compile(
-    r"\b[A-Z][\w'’&.-]*(?:\s(?:of|de|van|von|the|and|for|&)?\s?[A-Z][\w'’&.-]*)*"
-)
+_NAME = re.compile(r"\b[A-Z][\w'’&.-]*(?:\s(?:of|de|van|von|the|and|for|&)?\s?[A-Z][\w'’&.-]*)*")
 
-MONEY, NUMBER, PERCENT, DATE, PERSON, PLACE = "money", "number", "percent", "date", "person", "place"
+MONEY, NUMBER, PERCENT, DATE, PERSON, PLACE = (
+    "money",
+    "number",
+    "percent",
+    "date",
+    "person",
+    "place",
+)
 _KINDS = {
     MONEY: (_MONEY, _NUMBER),
     PERCENT: (_PERCENT, _NUMBER),
@@ -46,20 +51,56 @@ _KINDS = {
     PLACE: (_NAME,),
 }
 _RULES = (
-    (re.compile(r"\b(how much|what (?:price|amount|sum)|cost|worth|valued?|valuation|paid|pay|"
-                r"raised?|invest(?:ed|ment)?|fund(?:ing)?)\b", re.I), MONEY),
-    (re.compile(r"\b(what percent(?:age)?|how many percent|what share|what proportion)\b", re.I),
-     PERCENT),
-    (re.compile(r"\b(how (?:many|long|old|far|large|big|tall|high|fast|often)|what number)\b", re.I),
-     NUMBER),
-    (re.compile(r"\b(when|what (?:year|date|day|month|time|century|decade)|since when)\b", re.I),
-     DATE),
+    (
+        re.compile(
+            r"\b(how much|what (?:price|amount|sum)|cost|worth|valued?|valuation|paid|pay|"
+            r"raised?|invest(?:ed|ment)?|fund(?:ing)?)\b",
+            re.I,
+        ),
+        MONEY,
+    ),
+    (
+        re.compile(r"\b(what percent(?:age)?|how many percent|what share|what proportion)\b", re.I),
+        PERCENT,
+    ),
+    (
+        re.compile(
+            r"\b(how (?:many|long|old|far|large|big|tall|high|fast|often)|what number)\b", re.I
+        ),
+        NUMBER,
+    ),
+    (
+        re.compile(r"\b(when|what (?:year|date|day|month|time|century|decade)|since when)\b", re.I),
+        DATE,
+    ),
     (re.compile(r"\b(who|whom|whose)\b", re.I), PERSON),
-    (re.compile(r"\b(where|what (?:city|country|state|place|town|region|continent))\b", re.I),
-     PLACE),
+    (
+        re.compile(r"\b(where|what (?:city|country|state|place|town|region|continent))\b", re.I),
+        PLACE,
+    ),
 )
 _ENUMERATOR = re.compile(r"(?<![^\n])\d{1,2}\.\s")
-_SENTENCE_CAPS = frozenset(["The", "A", "An", "In", "On", "At", "It", "He", "She", "They", "We", "This", "That", "But", "And", "For", "As"])
+_SENTENCE_CAPS = frozenset(
+    [
+        "The",
+        "A",
+        "An",
+        "In",
+        "On",
+        "At",
+        "It",
+        "He",
+        "She",
+        "They",
+        "We",
+        "This",
+        "That",
+        "But",
+        "And",
+        "For",
+        "As",
+    ]
+)
 
 
 def answer_kind(question: str) -> str | None:

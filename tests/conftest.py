@@ -1,0 +1,90 @@
+"""Shared fixtures: a fast fake embedder, small real seed folders, the real model, the app."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+ALIYUN = "000_d202ff18b057221d.txt"
+TINY = [
+    ALIYUN,
+    "Birdtospend150milliononEuropeanexpansionplan.txt",
+    "BeyondTheBitcoinBubble.txt",
+    "CruiseacquiresselfdrivingstartupVoyage.txt",
+    "DailyCrunchStripevaluedat95B.txt",
+]
+
+
+class FakeEmbedder:
+    """Hash each word to a fixed random direction; texts sharing words end up close."""
+
+    name = "fake-hash-embedder"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts_seen = 0
+
+    def _word(self, word: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+        return np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+
+    def encode(self, texts) -> np.ndarray:
+        self.calls += 1
+        self.texts_seen += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[i] += self._word(word)
+            norm = np.linalg.norm(out[i])
+            out[i] = out[i] / norm if norm else self._word("<empty>") / np.linalg.norm(
+                self._word("<empty>")
+            )
+        return out
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def tiny_seeds(tmp_path: Path) -> Path:
+    """A seeds folder holding five real articles from seeds/."""
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    for name in TINY:
+        shutil.copy(SEEDS / name, folder / name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The packaged all-MiniLM-L6-v2, loaded once for the whole run."""
+    from index.embedding import MiniLMEmbedder
+
+    return MiniLMEmbedder()
+
+
+@pytest.fixture(scope="session")
+def default_index(tmp_path_factory, real_embedder) -> Path:
+    """The default corpus (seeds/) indexed with the real model, built once per run."""
+    from index.build import build
+
+    index_dir = tmp_path_factory.mktemp("default-index")
+    build(SEEDS, index_dir, real_embedder)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def default_answerer(default_index, real_embedder):
+    from qa.answer import Answerer
+
+    return Answerer.open(default_index, real_embedder)

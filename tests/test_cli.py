@@ -1,0 +1,105 @@
+"""The `qa` command line: output, JSON shape, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from qa.cli import cli
+
+
+@pytest.fixture
+def runner(fake_embedder):
+    """Invoke the CLI in-process with the fake embedder."""
+    base = CliRunner()
+
+    class Runner:
+        def invoke(self, args):
+            return base.invoke(cli, args, obj={"embedder": fake_embedder})
+
+    return Runner()
+
+
+@pytest.fixture
+def built(runner, tiny_seeds, tmp_path):
+    ix = tmp_path / "ix"
+    result = runner.invoke(["index", "--seeds", str(tiny_seeds), "--index", str(ix)])
+    assert result.exit_code == 0, result.output
+    return ix
+
+
+def test_index_summary(runner, tiny_seeds, tmp_path):
+    (tiny_seeds / "junk.txt").write_text("no header here")
+    result = runner.invoke(["index", "--seeds", str(tiny_seeds), "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 0
+    assert "5 articles" in result.output and "5 added" in result.output
+    assert "1 skipped" in result.output
+    assert "junk.txt" in result.output and "JSON header" in result.output
+
+
+def test_index_json_report(runner, tiny_seeds, tmp_path):
+    args = ["index", "--seeds", str(tiny_seeds), "--index", str(tmp_path / "ix"), "--json"]
+    report = json.loads(runner.invoke(args).output)
+    assert report["articles"] == 5 and report["generation"].startswith("gen-")
+    assert json.loads(runner.invoke(args).output)["unchanged"] == 5
+
+
+def test_env_variables_set_the_folders(runner, tiny_seeds, tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSQA_SEEDS", str(tiny_seeds))
+    monkeypatch.setenv("NEWSQA_INDEX", str(tmp_path / "env-ix"))
+    assert runner.invoke(["index"]).exit_code == 0
+    assert (tmp_path / "env-ix" / "current").exists()
+
+
+def test_ask_json_shape(runner, built):
+    result = runner.invoke(["ask", "Bird European expansion", "--index", str(built), "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert set(answer) >= {"question", "answer", "citations"}
+    assert answer["answer"] == answer["citations"][0]["snippet"]
+    for c in answer["citations"]:
+        assert set(c) >= {
+            "snippet", "title", "date", "author", "url", "score", "start", "end", "highlight",
+        }
+        assert len(c["snippet"]) <= 400
+
+
+def test_ask_text_output(runner, built):
+    result = runner.invoke(["ask", "Bird European expansion", "--index", str(built), "-k", "2"])
+    assert result.exit_code == 0
+    assert result.output.startswith("[1] ") and "[2] " in result.output and "[3] " not in result.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["index", "--seeds", "/no/such/folder"], "does not exist"),
+        (["ask", "   "], "question is empty"),
+        (["ask", "x" * 10_000], "10,000 characters"),
+        (["ask", "anything", "--index", "/no/such/index"], "no index at"),
+        (["ask", "anything", "-k", "0"], "0 is not in the range"),
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(runner, args, message):
+    result = runner.invoke(args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, ValueError)
+
+
+def test_empty_seeds_folder(runner, tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(["index", "--seeds", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "holds no files" in result.output
+
+
+def test_help_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys; from qa.cli import cli; sys.argv=['qa','--help']\n"
+    code += "try: cli()\nexcept SystemExit: pass\nassert 'torch' not in sys.modules, 'torch'\n"
+    code += "assert 'faiss' not in sys.modules, 'faiss'"
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
