@@ -10,6 +10,7 @@ from index.embedding import Embedder
 from index.errors import IndexFormatError
 from index.store import Index, load_index
 from qa.errors import BadQuestion, check_question
+from qa.query import Filters, Turn
 from qa.reading import Reader, Snippet
 from qa.retrieval import Retriever
 from qa.terms import document_frequencies, idf
@@ -114,12 +115,25 @@ class Answerer:
         df, n = document_frequencies(c.text for c in self.index.chunks)
         return Reader(lambda term: idf(df, n, term))
 
-    def ask(self, question: str, k: int = 5) -> Answer:
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        history: tuple[Turn, ...] = (),
+        filters: Filters | None = None,
+    ) -> Answer:
         """Answer a question with up to k citations, best first."""
         question = check_question(question)
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
             raise BadQuestion(f"k must be an integer from 1 to {MAX_K}")
-        passages = self.retriever.search(question, max(k, CANDIDATES))
+        filters = filters or Filters()
+        # TODO(issue 6): filter before ranking, use history for follow-ups.
+        passages = [
+            p
+            for p in self.retriever.search(question, max(k, CANDIDATES) * (4 if filters else 1))
+            if filters.admits(p.article)
+        ]
         snippets = self.reader.read(question, passages)
         citations: list[Citation] = []
         seen: set[str] = set()

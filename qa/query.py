@@ -1,0 +1,86 @@
+"""What a caller may send with a question: date/author filters and the chat history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+from index.articles import Article
+from qa.errors import BadQuestion
+
+MAX_HISTORY = 20
+
+
+def _day(value: object, field: str, end_of_day: bool) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadQuestion(f"filters.{field} must be a date string like 2021-03-15")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadQuestion(f"filters.{field} is not a date: {value!r}") from None
+    if len(value) == 10:  # a bare day: 'before' includes all of it
+        parsed = datetime.combine(date.fromisoformat(value), time.max if end_of_day else time.min)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrow the articles a question is answered from. Bounds are inclusive."""
+
+    after: datetime | None = None
+    before: datetime | None = None
+    author: str | None = None
+
+    @classmethod
+    def from_json(cls, data: object) -> Filters:
+        """Read filters from a JSON object; raise BadQuestion on anything malformed."""
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise BadQuestion("filters must be an object with after, before and/or author")
+        unknown = set(data) - {"after", "before", "author"}
+        if unknown:
+            raise BadQuestion(f"unknown filter(s): {', '.join(sorted(unknown))}")
+        author = data.get("author")
+        if author is not None and not isinstance(author, str):
+            raise BadQuestion("filters.author must be a string")
+        return cls(
+            _day(data.get("after"), "after", False),
+            _day(data.get("before"), "before", True),
+            author.strip() or None if author else None,
+        )
+
+    def __bool__(self) -> bool:
+        return any((self.after, self.before, self.author))
+
+    def admits(self, article: Article) -> bool:
+        """Return whether an article passes every filter (an undated one fails date bounds)."""
+        if self.author and article.author.casefold() != self.author.casefold():
+            return False
+        if self.after and (article.date is None or article.date < self.after):
+            return False
+        return not (self.before and (article.date is None or article.date > self.before))
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a chat: what was asked and what was answered."""
+
+    question: str
+    answer: str | None = None
+
+    @classmethod
+    def list_from_json(cls, data: object) -> tuple[Turn, ...]:
+        """Read a history list; raise BadQuestion on anything malformed."""
+        if data is None:
+            return ()
+        if not isinstance(data, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("question"), str) for t in data
+        ):
+            raise BadQuestion("history must be a list of {question, answer} objects")
+        return tuple(
+            cls(t["question"], t.get("answer") if isinstance(t.get("answer"), str) else None)
+            for t in data[-MAX_HISTORY:]
+        )
