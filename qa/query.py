@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from index.articles import Article
 from qa.errors import BadQuestion
@@ -22,7 +22,7 @@ def _day(value: object, field: str, end_of_day: bool) -> datetime | None:
         raise BadQuestion(f"filters.{field} is not a date: {value!r}") from None
     if len(value) == 10:  # a bare day: 'before' includes all of it
         parsed = datetime.combine(date.fromisoformat(value), time.max if end_of_day else time.min)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

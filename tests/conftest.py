@@ -44,8 +44,10 @@ class FakeEmbedder:
             for word in re.findall(r"\w+", text.lower()):
                 out[i] += self._word(word)
             norm = np.linalg.norm(out[i])
-            out[i] = out[i] / norm if norm else self._word("<empty>") / np.linalg.norm(
-                self._word("<empty>")
+            out[i] = (
+                out[i] / norm
+                if norm
+                else self._word("<empty>") / np.linalg.norm(self._word("<empty>"))
             )
         return out
 

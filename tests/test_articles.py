@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from conftest import ALIYUN, SEEDS
@@ -17,7 +17,7 @@ def test_real_article_metadata():
     article = read_article(SEEDS / ALIYUN)
     assert article.title.startswith("Chinese Ecommerce Giant Alibaba Spins Off Aliyun")
     assert article.author == "Natasha Lomas"
-    assert article.date == datetime(2012, 9, 21, 13, 12, 49, tzinfo=timezone.utc)
+    assert article.date == datetime(2012, 9, 21, 13, 12, 49, tzinfo=UTC)
     assert article.url == "http://feedproxy.google.com/~r/Techcrunch/~3/Vx99woWvMMk/"
     assert article.id == ALIYUN.removesuffix(".txt")
     assert len(article.content_hash) == 64

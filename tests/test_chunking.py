@@ -20,9 +20,15 @@ def sentences(text: str) -> list[str]:
             "He moved to the U.S. in 2001. Apple Inc. paid US$200 million. It grew.",
             ["He moved to the U.S. in 2001.", "Apple Inc. paid US$200 million.", "It grew."],
         ),
-        ("Dr. Smith met J. K. Rowling. Then he left!", ["Dr. Smith met J. K. Rowling.", "Then he left!"]),
+        (
+            "Dr. Smith met J. K. Rowling. Then he left!",
+            ["Dr. Smith met J. K. Rowling.", "Then he left!"],
+        ),
         ('He said "Yes." She agreed? No.', ['He said "Yes."', "She agreed?", "No."]),
-        ("It costs $1.5 million. Version 2.0 ships.", ["It costs $1.5 million.", "Version 2.0 ships."]),
+        (
+            "It costs $1.5 million. Version 2.0 ships.",
+            ["It costs $1.5 million.", "Version 2.0 ships."],
+        ),
         ("3. The company will invest.", ["3. The company will invest."]),
         ("See e.g. the docs. Fine.", ["See e.g. the docs.", "Fine."]),
         ("One paragraph\n\nTwo paragraph", ["One paragraph", "Two paragraph"]),

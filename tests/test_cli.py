@@ -61,7 +61,15 @@ def test_ask_json_shape(runner, built):
     assert answer["answer"] == answer["citations"][0]["snippet"]
     for c in answer["citations"]:
         assert set(c) >= {
-            "snippet", "title", "date", "author", "url", "score", "start", "end", "highlight",
+            "snippet",
+            "title",
+            "date",
+            "author",
+            "url",
+            "score",
+            "start",
+            "end",
+            "highlight",
         }
         assert len(c["snippet"]) <= 400
 
@@ -69,7 +77,9 @@ def test_ask_json_shape(runner, built):
 def test_ask_text_output(runner, built):
     result = runner.invoke(["ask", "Bird European expansion", "--index", str(built), "-k", "2"])
     assert result.exit_code == 0
-    assert result.output.startswith("[1] ") and "[2] " in result.output and "[3] " not in result.output
+    assert (
+        result.output.startswith("[1] ") and "[2] " in result.output and "[3] " not in result.output
+    )
 
 
 @pytest.mark.parametrize(
