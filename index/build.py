@@ -11,11 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-from index.articles import Article, ArticleError, content_hash, parse_article
+from index.articles import (
+    MAX_FILE_BYTES,
+    Article,
+    ArticleError,
+    content_hash,
+    parse_article,
+)
 from index.chunking import Chunk, chunk_text
 from index.embedding import Embedder
 from index.errors import BuildLocked, IndexFormatError, IndexNotFound, SeedsError
-from index.store import Index, load_index, save_index
+from index.store import Index, load_index, remove_stale, save_index
 
 LOCK = "lock"
 EMBED_SLICE = 256  # texts per encode call: large enough to batch well, small for progress
@@ -150,6 +156,7 @@ def build(
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     files = seed_files(seeds_dir)
     with build_lock(index_dir):
+        remove_stale(index_dir)  # litter of a build that was killed: we hold the lock now
         notes: list[str] = []
         prev = _previous(index_dir, embedder.name, full, notes)
         prev_articles = prev.articles if prev else {}
@@ -165,6 +172,10 @@ def build(
         for path in files:
             aid = article_id(seeds_dir, path)
             try:
+                size = path.stat().st_size
+                if size > MAX_FILE_BYTES:  # don't even read it: no article is that large
+                    skipped.append(Skipped(str(path), f"file is too large ({size:,} bytes)"))
+                    continue
                 raw = path.read_bytes()
             except OSError as err:
                 skipped.append(Skipped(str(path), f"cannot read: {err.strerror}"))
