@@ -90,3 +90,55 @@ def default_answerer(default_index, real_embedder):
     from qa.answer import Answerer
 
     return Answerer.open(default_index, real_embedder)
+
+
+# --- the web app (tests/test_api.py, test_web_*.py, test_browser.py) ---
+
+
+@pytest.fixture
+def web_index(tiny_seeds, tmp_path, fake_embedder) -> Path:
+    """An index of the five tiny seeds built with the fake embedder."""
+    from index.build import build
+
+    index_dir = tmp_path / "ix"
+    build(tiny_seeds, index_dir, fake_embedder)
+    return index_dir
+
+
+@pytest.fixture
+def app(web_index, tiny_seeds, fake_embedder):
+    """The Flask app over web_index, rebuilding from tiny_seeds, admin token 'secret'."""
+    from web import create_app
+
+    config = {
+        "TESTING": True,
+        "INDEX_DIR": str(web_index),
+        "SEEDS_DIR": str(tiny_seeds),
+        "ADMIN_TOKEN": "secret",
+    }
+    return create_app(config, embedder=fake_embedder)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def serve():
+    """Start apps on real sockets (127.0.0.1, a free port) in threads; return their base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    servers = []
+
+    def start(flask_app) -> str:
+        server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()

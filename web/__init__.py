@@ -1,30 +1,88 @@
-"""The Flask application: JSON API and chat page over the qa package."""
+"""The Flask application: the JSON API and the chat page over the qa package."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Response
+
+from index.embedding import MODEL_NAME, Embedder, load_embedder
+from index.store import Index
+from qa.answer import Answerer
+from web.live_index import FixedIndex, LiveIndex
+from web.rebuilder import Rebuilder
+
+# The chat page needs nothing from elsewhere: no inline script, no CDN, no framing.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
-def create_app(config: dict | None = None, *, answerer=None) -> Flask:
-    """Create the app; tests pass an answerer, production loads the index named in config."""
+def create_app(
+    config: dict | None = None,
+    *,
+    index: Index | Path | str | None = None,
+    answerer: Answerer | None = None,
+    embedder: Embedder | None = None,
+) -> Flask:
+    """Create the app.
+
+    By default it serves the index folder named by config INDEX_DIR (env NEWSQA_INDEX) and
+    follows it to each new generation. `index` may be that folder or an Index already loaded;
+    `embedder` replaces the packaged model (tests pass a fake); `answerer` pins one answerer
+    (anything with `ask()` and `.index`) and disables the following.
+    """
     app = Flask(__name__)
     app.config.from_mapping(
         INDEX_DIR=os.environ.get("NEWSQA_INDEX", "var/index"),
+        SEEDS_DIR=os.environ.get("NEWSQA_SEEDS", "seeds"),
+        ADMIN_TOKEN=os.environ.get("NEWSQA_ADMIN_TOKEN") or None,
+        RELOAD_INTERVAL=1.0,  # seconds between looks at the index's `current` pointer
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     if config:
         app.config.update(config)
-    if answerer is None:
-        from index.embedding import MiniLMEmbedder
-        from qa.answer import Answerer
+    app.json.sort_keys = False  # keep the documented field order: question, answer, citations
 
-        answerer = Answerer.open(Path(app.config["INDEX_DIR"]), MiniLMEmbedder())
-    app.extensions["answerer"] = answerer
+    if answerer is not None:
+        source: FixedIndex | LiveIndex = FixedIndex(answerer)
+    else:
+        if isinstance(index, Index):
+            app.config["INDEX_DIR"] = str(index.path)
+        elif index is not None:
+            app.config["INDEX_DIR"] = str(index)
+        source = LiveIndex(
+            Path(app.config["INDEX_DIR"]),
+            (lambda: embedder) if embedder is not None else load_embedder,
+            model=embedder.name if embedder is not None else MODEL_NAME,
+            interval=float(app.config["RELOAD_INTERVAL"]),
+        )
+        if isinstance(index, Index):
+            source.adopt(index)
+    app.extensions["newsqa.index"] = source
+    app.extensions["newsqa.rebuilder"] = Rebuilder(
+        Path(app.config["SEEDS_DIR"]),
+        source.index_dir,
+        lambda: source.embedder,
+        on_done=source.refresh,
+    )
 
-    from web import api
+    from web import admin, api, chat, errors
 
+    errors.register(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api.health)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(chat.bp)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
     return app

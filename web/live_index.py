@@ -1,0 +1,183 @@
+"""The index a server answers from: loaded once, swapped for a newer generation between requests."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.embedding import Embedder
+from index.errors import IndexError_, IndexNotFound
+from index.store import Index, current_generation, load_index
+from qa.answer import Answerer
+
+log = logging.getLogger(__name__)
+
+
+class IndexUnavailable(Exception):
+    """No index is loaded yet (not built, or unreadable); the HTTP edge answers 503."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One loaded generation and its answerer; a request keeps its snapshot until it ends."""
+
+    answerer: Answerer
+    index: Index
+    chunk_counts: Mapping[str, int] = field(repr=False)
+    newest_first: tuple[str, ...] = field(repr=False)  # article ids, newest first
+
+    @classmethod
+    def of(cls, answerer: Answerer) -> Snapshot:
+        """Describe an answerer's index once, so listing articles costs nothing per request."""
+        index = answerer.index
+        counts = Counter(c.article_id for c in index.chunks)
+        # Undated articles sort last; within a date, by title, so pages are stable.
+        order = sorted(
+            index.articles.values(),
+            key=lambda a: (a.date is None, -(a.date.timestamp() if a.date else 0), a.title, a.id),
+        )
+        return cls(answerer, index, dict(counts), tuple(a.id for a in order))
+
+
+class SerialEmbedder:
+    """Let one thread at a time encode: a rebuild thread and requests share one model.
+
+    The fast tokenizer inside sentence-transformers is not safe to call from two threads at
+    once ("Already borrowed"), and two concurrent encodes on 2 cores are no faster anyway.
+    """
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.inner = embedder
+        self.name = embedder.name
+        self.dim = embedder.dim
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts while holding the model."""
+        with self._lock:
+            return self.inner.encode(texts)
+
+
+class FixedIndex:
+    """Serve one answerer forever (tests pass a fake or a prebuilt answerer)."""
+
+    def __init__(self, answerer: Answerer, model: str | None = None) -> None:
+        self._snapshot = Snapshot.of(answerer)
+        self.model = model or answerer.index.meta.get("model", "")
+        self.index_dir = Path(answerer.index.path)
+
+    def snapshot(self) -> Snapshot:
+        """Return the one snapshot."""
+        return self._snapshot
+
+    def refresh(self) -> None:
+        """Do nothing: a fixed index never changes."""
+
+    def warm(self) -> None:
+        """Do nothing: the answerer is loaded already."""
+
+    @property
+    def embedder(self) -> Embedder:
+        """Return the answerer's embedder."""
+        return self._snapshot.answerer.embedder
+
+
+class LiveIndex:
+    """Own the index folder and the model; follow `current` to the newest generation.
+
+    The model is loaded once (on first need) and reused by every generation. A request takes a
+    snapshot and answers from it to the end, so a swap never changes a request half way. The
+    `current` pointer is read at most once per `interval` seconds; the load happens in the one
+    request thread that noticed, while the others keep answering from the old snapshot.
+    """
+
+    def __init__(
+        self,
+        index_dir: Path,
+        embedder_factory: Callable[[], Embedder],
+        *,
+        model: str,
+        interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.index_dir = Path(index_dir)
+        self.model = model
+        self.interval = interval
+        self._factory = embedder_factory
+        self._embedder: SerialEmbedder | None = None
+        self._clock = clock
+        self._lock = threading.Lock()  # one loader at a time
+        self._model_lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._checked = float("-inf")
+        self._failed: str | None = None  # a generation that would not load; not retried
+        self._error = f"no index at {self.index_dir} (build one with: qa index)"
+
+    @property
+    def embedder(self) -> SerialEmbedder:
+        """Return the model, loading it on first use (once per process)."""
+        with self._model_lock:
+            if self._embedder is None:
+                self._embedder = SerialEmbedder(self._factory())
+            return self._embedder
+
+    def snapshot(self) -> Snapshot:
+        """Return the newest loaded generation; raise IndexUnavailable if there is none."""
+        snap = self._snapshot
+        if snap is None or self._clock() - self._checked >= self.interval:
+            # Without a snapshot a request must wait for the load; with one it need not.
+            if self._lock.acquire(blocking=snap is None):
+                try:
+                    if snap is None or self._clock() - self._checked >= self.interval:
+                        self._check()
+                finally:
+                    self._lock.release()
+            snap = self._snapshot
+        if snap is None:
+            raise IndexUnavailable(self._error)
+        return snap
+
+    def adopt(self, index: Index) -> None:
+        """Serve an index the caller already loaded (it must live in index_dir)."""
+        with self._lock:
+            self._snapshot = Snapshot.of(Answerer(index, self.embedder))
+            self._checked = self._clock()
+
+    def warm(self) -> None:
+        """Load the index and the model now if an index exists (a worker calls this at start)."""
+        try:
+            self.snapshot()
+        except IndexUnavailable:
+            log.warning("%s; answering 503 until it exists", self._error)
+
+    def refresh(self) -> None:
+        """Check `current` now (after a rebuild in this process), waiting for the load."""
+        with self._lock:
+            self._check()
+
+    def _check(self) -> None:
+        self._checked = self._clock()
+        name = current_generation(self.index_dir)
+        loaded = self._snapshot.index.generation if self._snapshot else None
+        if name is None or name in (loaded, self._failed):
+            return
+        try:
+            index = load_index(self.index_dir)
+            answerer = Answerer(index, self.embedder)
+            answerer.ask("warm up", k=1)  # pay lazy setup (term statistics) before serving
+        except IndexNotFound as err:  # `current` vanished between the two reads
+            self._error = str(err)
+            return
+        except IndexError_ as err:
+            self._failed, self._error = name, str(err)
+            log.error("cannot load index generation %s: %s", name, err)
+            return
+        self._snapshot, self._failed = Snapshot.of(answerer), None
+        log.info("serving index generation %s (%s chunks)", index.generation, len(index.chunks))

@@ -1,0 +1,399 @@
+// The chat page. Everything that comes from an article or a person is inserted with
+// textContent / createTextNode, never as HTML: a <script> in an article stays text.
+"use strict";
+
+const STORE_KEY = "newsqa.chat.v1";
+const HISTORY_TURNS = 10; // earlier turns sent with a question, for follow-ups
+const K = 5;
+
+const $ = (id) => document.getElementById(id);
+
+// ---- small DOM helpers -------------------------------------------------------------------
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+// Append text[from:to] to parent, wrapping [markFrom, markTo) in <mark class=cls>.
+function appendMarked(parent, text, markFrom, markTo, cls) {
+  if (markFrom === null || markFrom === undefined || markTo <= markFrom) {
+    parent.appendChild(document.createTextNode(text));
+    return null;
+  }
+  parent.appendChild(document.createTextNode(text.slice(0, markFrom)));
+  const mark = el("mark", cls, text.slice(markFrom, markTo));
+  parent.appendChild(mark);
+  parent.appendChild(document.createTextNode(text.slice(markTo)));
+  return mark;
+}
+
+function safeUrl(url) {
+  // Only web links: an article header could carry javascript: or data: URLs.
+  try {
+    const parsed = new URL(url, window.location.href);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch (err) {
+    return null;
+  }
+}
+
+function formatDate(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+}
+
+function articlePath(id) {
+  // Ids are paths under the seeds folder: keep the slashes, escape everything else.
+  return "/api/articles/" + id.split("/").map(encodeURIComponent).join("/");
+}
+
+// ---- conversation state (kept for this browser tab) ----------------------------------------
+
+function loadTurns() {
+  try {
+    const turns = JSON.parse(sessionStorage.getItem(STORE_KEY) || "[]");
+    return Array.isArray(turns) ? turns.filter((t) => t && typeof t.question === "string") : [];
+  } catch (err) {
+    return [];
+  }
+}
+
+function saveTurns(turns) {
+  try {
+    sessionStorage.setItem(STORE_KEY, JSON.stringify(turns));
+  } catch (err) {
+    // Storage full or disabled: the conversation still works, it just won't survive a reload.
+  }
+}
+
+function historyFor(turns) {
+  return turns
+    .filter((t) => t.response)
+    .slice(-HISTORY_TURNS)
+    .map((t) => ({ question: t.question, answer: t.response.answer }));
+}
+
+// ---- rendering ------------------------------------------------------------------------------
+
+function renderQuestion(text) {
+  const row = el("div", "row me");
+  row.appendChild(el("div", "bubble question", text));
+  return row;
+}
+
+function renderMeta(citation) {
+  const meta = el("div", "meta");
+  const parts = [formatDate(citation.date), citation.author].filter(Boolean);
+  meta.textContent = parts.join(" · ");
+  return meta;
+}
+
+function renderSource(citation, index) {
+  const source = el("div", "source");
+  const href = safeUrl(citation.url);
+  const title = href ? el("a", "title", citation.title) : el("span", "title", citation.title);
+  if (href) {
+    title.href = href;
+    title.target = "_blank";
+    title.rel = "noopener noreferrer";
+  }
+  const top = el("div", "source-top");
+  top.appendChild(el("span", "badge", String(index + 1)));
+  top.appendChild(title);
+  source.appendChild(top);
+  const bottom = el("div", "source-bottom");
+  bottom.appendChild(renderMeta(citation));
+  const show = el("button", "link show", "Show in article");
+  show.type = "button";
+  show.addEventListener("click", () => openArticle(citation));
+  bottom.appendChild(show);
+  source.appendChild(bottom);
+  return source;
+}
+
+function renderQuote(citation, className) {
+  const quote = el("blockquote", className);
+  const hl = Array.isArray(citation.highlight) ? citation.highlight : [null, null];
+  appendMarked(quote, citation.snippet, hl[0], hl[1], "hl");
+  return quote;
+}
+
+function renderMore(citations) {
+  const more = el("details", "more");
+  const label = citations.length === 1 ? "1 more source" : `${citations.length} more sources`;
+  more.appendChild(el("summary", null, label));
+  citations.forEach((citation, i) => {
+    const item = el("div", "more-item");
+    item.appendChild(renderQuote(citation, "quote small"));
+    item.appendChild(renderSource(citation, i + 1));
+    more.appendChild(item);
+  });
+  return more;
+}
+
+function renderAnswer(response) {
+  const row = el("div", "row bot");
+  const bubble = el("div", "bubble answer");
+  const citations = Array.isArray(response.citations) ? response.citations : [];
+  if (response.answer === null || response.answer === undefined || !citations.length) {
+    bubble.classList.add("abstain");
+    bubble.appendChild(el("p", "abstain-title", "No answer in the articles"));
+    bubble.appendChild(
+      el("p", "abstain-text", response.message || "The articles don't cover this question."),
+    );
+    bubble.appendChild(
+      el("p", "abstain-tip", "Try other words, a broader question, or different filters."),
+    );
+    if (citations.length) {
+      const near = renderMore(citations);
+      near.querySelector("summary").textContent = "Closest passages";
+      bubble.appendChild(near);
+    }
+  } else {
+    bubble.appendChild(renderQuote(citations[0], "quote"));
+    bubble.appendChild(renderSource(citations[0], 0));
+    if (citations.length > 1) bubble.appendChild(renderMore(citations.slice(1)));
+  }
+  row.appendChild(bubble);
+  return row;
+}
+
+function renderError(message, onRetry) {
+  const row = el("div", "row bot");
+  const bubble = el("div", "bubble error", null);
+  bubble.setAttribute("role", "alert");
+  bubble.appendChild(el("p", "error-title", "Something went wrong"));
+  bubble.appendChild(el("p", "error-text", message));
+  if (onRetry) {
+    const retry = el("button", "ghost small", "Try again");
+    retry.type = "button";
+    retry.addEventListener("click", () => {
+      row.remove();
+      onRetry();
+    });
+    bubble.appendChild(retry);
+  }
+  row.appendChild(bubble);
+  return row;
+}
+
+function renderLoading() {
+  const row = el("div", "row bot");
+  const bubble = el("div", "bubble loading");
+  bubble.setAttribute("aria-label", "Searching the articles");
+  for (let i = 0; i < 3; i += 1) bubble.appendChild(el("span", "dot"));
+  bubble.appendChild(el("span", "loading-text", "Searching the articles…"));
+  row.appendChild(bubble);
+  return row;
+}
+
+// ---- the article view -----------------------------------------------------------------------
+
+async function openArticle(citation) {
+  const dialog = $("reader");
+  const text = $("reader-text");
+  const note = $("reader-note");
+  $("reader-title").textContent = citation.title;
+  $("reader-meta").textContent = [formatDate(citation.date), citation.author]
+    .filter(Boolean)
+    .join(" · ");
+  text.replaceChildren(el("p", "muted", "Loading the article…"));
+  note.hidden = true;
+  if (!dialog.open) dialog.showModal();
+  let article;
+  try {
+    const response = await fetch(articlePath(citation.article_id), {
+      headers: { Accept: "application/json" },
+    });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error ? body.error.message : response.statusText);
+    article = body;
+  } catch (err) {
+    text.replaceChildren(el("p", "error-text", `Could not load the article: ${err.message}`));
+    return;
+  }
+  // The index may have been rebuilt since the answer: trust offsets only if they still match.
+  let start = citation.start;
+  let end = citation.end;
+  if (article.text.slice(start, end) !== citation.snippet) {
+    start = article.text.indexOf(citation.snippet);
+    end = start + citation.snippet.length;
+  }
+  text.replaceChildren();
+  if (start < 0) {
+    note.textContent = "This article changed since the answer; the passage is no longer in it.";
+    note.hidden = false;
+    text.appendChild(document.createTextNode(article.text));
+    return;
+  }
+  text.appendChild(document.createTextNode(article.text.slice(0, start)));
+  const cite = el("mark", "cite");
+  const hl = Array.isArray(citation.highlight) ? citation.highlight : [null, null];
+  appendMarked(cite, article.text.slice(start, end), hl[0], hl[1], "hl");
+  text.appendChild(cite);
+  text.appendChild(document.createTextNode(article.text.slice(end)));
+  cite.scrollIntoView({ block: "center" });
+}
+
+// ---- talking to the API ---------------------------------------------------------------------
+
+function readFilters() {
+  const form = $("ask");
+  const filters = {};
+  for (const name of ["after", "before", "author"]) {
+    const value = form.elements[name].value.trim();
+    if (value) filters[name] = value;
+  }
+  $("filter-count").textContent = Object.keys(filters).length
+    ? `(${Object.keys(filters).length})`
+    : "";
+  return filters;
+}
+
+function describeFailure(status, body) {
+  if (body && body.error && body.error.message) {
+    if (status === 503) return `The index isn't ready: ${body.error.message}`;
+    return body.error.message;
+  }
+  return `The server answered ${status}.`;
+}
+
+async function postQuestion(question, history, filters) {
+  const payload = { question, k: K, history };
+  if (Object.keys(filters).length) payload.filters = filters;
+  let response;
+  try {
+    response = await fetch("/api/ask", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(payload),
+    });
+  } catch (err) {
+    throw new Error("Can't reach the server. Check that it is running, then try again.");
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch (err) {
+    body = null;
+  }
+  if (!response.ok || !body) throw new Error(describeFailure(response.status, body));
+  return body;
+}
+
+// ---- the page -------------------------------------------------------------------------------
+
+function setup() {
+  const log = $("log");
+  const form = $("ask");
+  const input = $("question");
+  const send = $("send");
+  const welcome = $("welcome");
+  let turns = loadTurns();
+  let busy = false;
+
+  const scrollDown = () => log.scrollTo({ top: log.scrollHeight, behavior: "smooth" });
+  const showWelcome = () => {
+    welcome.hidden = turns.length > 0;
+  };
+  const fit = () => {
+    input.style.height = "auto";
+    input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+  };
+  const setBusy = (value) => {
+    busy = value;
+    send.disabled = value;
+    form.classList.toggle("busy", value);
+  };
+
+  for (const turn of turns) {
+    log.appendChild(renderQuestion(turn.question));
+    if (turn.response) log.appendChild(renderAnswer(turn.response));
+  }
+  showWelcome();
+  log.scrollTop = log.scrollHeight;
+
+  async function ask(question) {
+    const loading = renderLoading();
+    log.appendChild(loading);
+    scrollDown();
+    setBusy(true);
+    try {
+      const response = await postQuestion(question, historyFor(turns), readFilters());
+      turns.push({ question, response });
+      saveTurns(turns);
+      loading.replaceWith(renderAnswer(response));
+    } catch (err) {
+      loading.replaceWith(renderError(err.message, () => ask(question)));
+    } finally {
+      setBusy(false);
+      scrollDown();
+      input.focus();
+    }
+  }
+
+  function submit(question) {
+    question = question.trim();
+    if (!question || busy) return;
+    welcome.hidden = true;
+    log.appendChild(renderQuestion(question));
+    input.value = "";
+    fit();
+    ask(question);
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit(input.value);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit(input.value);
+    }
+  });
+  input.addEventListener("input", fit);
+  for (const chip of document.querySelectorAll(".examples .chip")) {
+    chip.addEventListener("click", () => submit(chip.textContent));
+  }
+  $("new-chat").addEventListener("click", () => {
+    turns = [];
+    saveTurns(turns);
+    for (const row of log.querySelectorAll(".row")) row.remove();
+    showWelcome();
+    input.focus();
+  });
+  form.addEventListener("change", readFilters);
+  $("clear-filters").addEventListener("click", () => {
+    for (const name of ["after", "before", "author"]) form.elements[name].value = "";
+    readFilters();
+  });
+
+  const reader = $("reader");
+  $("reader-close").addEventListener("click", () => reader.close());
+  reader.addEventListener("click", (event) => {
+    if (event.target === reader) reader.close(); // a click on the backdrop
+  });
+
+  fetch("/healthz", { headers: { Accept: "application/json" } })
+    .then((response) => response.json())
+    .then((health) => {
+      const status = $("status");
+      if (health.index_loaded) {
+        status.textContent = `${health.articles.toLocaleString()} articles`;
+        status.title = `index ${health.generation}, built ${health.built}, model ${health.model}`;
+      } else {
+        status.textContent = "No index yet";
+        status.classList.add("warn");
+        status.title = health.error ? health.error.message : "";
+      }
+    })
+    .catch(() => {});
+}
+
+document.addEventListener("DOMContentLoaded", setup);
