@@ -158,13 +158,15 @@ def ask_cmd(ctx: click.Context, question: str, index_dir: Path, k: int, as_json:
 
 @cli.command("serve")
 @_index_option
+@_seeds_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
 @click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
-def serve_cmd(index_dir: Path, host: str, port: int, workers: int, dev: bool) -> None:
-    """Serve the chat page and the JSON API."""
+def serve_cmd(index_dir: Path, seeds: Path, host: str, port: int, workers: int, dev: bool) -> None:
+    """Serve the chat page and the JSON API (POST /api/rebuild needs NEWSQA_ADMIN_TOKEN)."""
     os.environ["NEWSQA_INDEX"] = str(index_dir)
+    os.environ["NEWSQA_SEEDS"] = str(seeds)  # where POST /api/rebuild reads articles from
     if dev:
         from web import create_app
 
