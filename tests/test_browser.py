@@ -1,0 +1,188 @@
+"""The chat page in real headless Chromium (Debian's, installed by `make browser`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from index.build import build
+from tests.conftest import FakeEmbedder
+from web import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT_MS = 120_000  # the real model on 2 busy cores
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 820})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    yield page
+    context.close()
+    assert not errors, errors  # no JavaScript exception on the page
+
+
+def _ask(page, question: str):
+    """Type a question, press Enter, return the new answer (or error) bubble once it is shown."""
+    before = page.locator(".row.bot").count()
+    page.fill("#question", question)
+    page.press("#question", "Enter")
+    bubble = page.locator(".row.bot").nth(before).locator(".bubble:not(.loading)")
+    bubble.wait_for(timeout=WAIT_MS)
+    return bubble
+
+
+@pytest.mark.model
+def test_ask_alibaba_and_see_the_cited_answer(page, serve, default_index, real_embedder):
+    base = serve(create_app({"INDEX_DIR": str(default_index)}, embedder=real_embedder))
+    page.goto(base)
+    page.locator("#status", has_text="articles").wait_for()
+    answer = _ask(page, "how much did Alibaba invest?")
+    assert "answer" in answer.get_attribute("class")
+    quote = answer.locator("blockquote.quote").first
+    assert "US$200 million" in quote.inner_text()
+    assert "200 million" in quote.locator("mark.hl").inner_text()  # the highlighted span
+    title = answer.locator(".source a.title").first
+    assert "Alibaba" in title.inner_text()
+    assert title.get_attribute("href").startswith("http://feedproxy.google.com/")
+    assert title.get_attribute("rel") == "noopener noreferrer"
+    meta = answer.locator(".source .meta").first.inner_text()
+    assert "Natasha Lomas" in meta and "2012" in meta
+    page.locator("#question").focus()
+    if os.environ.get("NEWSQA_SCREENSHOT"):  # regenerate docs/chat.png
+        page.screenshot(path=os.environ["NEWSQA_SCREENSHOT"])
+
+    # "Show in article": the whole text, the cited passage marked and scrolled into view.
+    answer.locator("button.show").first.click()
+    cite = page.locator("#reader-text mark.cite")
+    cite.wait_for(timeout=WAIT_MS)
+    assert "US$200 million" in cite.inner_text()
+    assert "Alibaba" in page.locator("#reader-title").inner_text()
+    assert len(page.locator("#reader-text").inner_text()) > len(cite.inner_text()) * 3
+    box, pane = cite.bounding_box(), page.locator("#reader-text").bounding_box()
+    assert pane["y"] <= box["y"] and box["y"] + box["height"] <= pane["y"] + pane["height"]
+    page.keyboard.press("Escape")
+    assert not page.locator("#reader").is_visible()
+
+    # Shift+Enter is a new line, not a send.
+    page.fill("#question", "and who")
+    page.press("#question", "Shift+Enter")
+    page.type("#question", "runs it?")
+    assert page.input_value("#question") == "and who\nruns it?"
+    assert page.locator(".row.me").count() == 1
+
+    # The conversation survives a reload and is sent along as history.
+    page.reload()
+    assert "US$200 million" in page.locator(".bubble.answer").first.inner_text()
+    page.fill("#question", "who leads the Aliyun team?")
+    with page.expect_request(lambda r: r.url.endswith("/api/ask")) as request:
+        page.press("#question", "Enter")
+    sent = request.value.post_data_json
+    assert sent["history"] == [
+        {"question": "how much did Alibaba invest?", "answer": sent["history"][0]["answer"]}
+    ]
+    assert "US$200 million" in sent["history"][0]["answer"]
+    page.locator(".row.bot").nth(1).locator(".bubble:not(.loading)").wait_for(timeout=WAIT_MS)
+    page.click("#new-chat")
+    assert page.locator(".row").count() == 0 and page.locator("#welcome").is_visible()
+
+
+EVIL_ARTICLE = """{
+"title" : "Zebra census <img src=x onerror=window.pwned=1> in Oslo",
+"date" : "2024-05-01",
+"author" : "<script>window.pwned=2</script>",
+"url" : "javascript:window.pwned=3"
+}
+
+<p>The zebra census in Oslo counted &lt;img src=x onerror="window.pwned=4"&gt; 300 zebras &lt;script&gt;window.pwned=5&lt;/script&gt; on the streets.</p>
+<p><img src=x onerror="window.pwned=6"><script>window.pwned=7</script>Volunteers counted the zebras of Oslo twice.</p>
+"""
+EVIL_QUESTION = (
+    "how many zebras in Oslo <script>window.pwned=8</script><img src=x onerror=window.pwned=9>"
+)
+
+
+def test_markup_in_articles_and_questions_never_runs(page, serve, tiny_seeds, tmp_path):
+    (tiny_seeds / "evil.txt").write_text(EVIL_ARTICLE)
+    embedder = FakeEmbedder()
+    build(tiny_seeds, tmp_path / "ix", embedder)
+    base = serve(create_app({"INDEX_DIR": str(tmp_path / "ix")}, embedder=embedder))
+    page.goto(base)
+    answer = _ask(page, EVIL_QUESTION)
+    shown = page.locator("#log")
+    assert "<script>window.pwned=8</script><img src=x onerror=window.pwned=9>" in (
+        page.locator(".bubble.question").inner_text()
+    )
+    text = answer.text_content()
+    assert '<img src=x onerror="window.pwned=4">' in text  # shown as text, escaped
+    assert "<script>window.pwned=5</script>" in text
+    assert "Zebra census <img src=x onerror=window.pwned=1> in Oslo" in text
+    assert "<script>window.pwned=2</script>" in text
+    assert shown.locator("img, script, iframe").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0  # the javascript: url is no link
+
+    evil = answer.locator(".source", has_text="Zebra census").first
+    evil.locator("button.show").click()
+    page.locator("#reader-text mark.cite").wait_for()
+    reader = page.locator("#reader-text").inner_text()
+    assert '<img src=x onerror="window.pwned=4">' in reader
+    assert page.locator("#reader img, #reader script").count() == 0
+    page.wait_for_timeout(300)  # give any injected handler a chance to fire
+    assert page.evaluate("window.pwned") is None
+
+
+def test_errors_and_abstentions_read_well(page, serve, tmp_path, tiny_seeds):
+    embedder = FakeEmbedder()
+    index_dir = tmp_path / "ix"
+    base = serve(create_app({"INDEX_DIR": str(index_dir), "RELOAD_INTERVAL": 0}, embedder=embedder))
+    page.goto(base)
+    page.locator("#status", has_text="No index").wait_for()
+    error = _ask(page, "where is Bird expanding?")
+    assert "error" in error.get_attribute("class")
+    assert "isn't ready" in error.inner_text() and "qa index" in error.inner_text()
+    assert page.locator("#send").is_enabled()  # the loading state ended
+
+    build(tiny_seeds, index_dir, embedder)
+    error.locator("button", has_text="Try again").click()
+    answer = page.locator(".bubble.answer").first
+    answer.wait_for(timeout=WAIT_MS)
+    assert page.locator(".bubble.error").count() == 0
+
+    page.click("#filters summary")
+    page.fill("input[name=before]", "1999-12-31")
+    abstain = _ask(page, "where is Bird expanding?")
+    assert "abstain" in abstain.get_attribute("class")
+    assert "No answer in the articles" in abstain.inner_text()
+    api = page.request.post(
+        f"{base}/api/ask",
+        data={"question": "where is Bird expanding?", "filters": {"before": "1999-12-31"}},
+    ).json()
+    assert api["answer"] is None and api["message"] in abstain.inner_text()
