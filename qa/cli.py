@@ -60,12 +60,33 @@ def cli(ctx: click.Context) -> None:
 
 
 def _embedder(ctx: click.Context):
-    """Return the embedder: one a test put in ctx.obj, else the packaged MiniLM (loaded once)."""
-    if "embedder" not in ctx.obj:
-        from index.embedding import MiniLMEmbedder
+    """Return the embedder: one a test put in ctx.obj, else the packaged MiniLM (loaded once).
 
-        ctx.obj["embedder"] = MiniLMEmbedder()
+    The backend (onnx by default, torch, onnx-int8) comes from env NEWSQA_EMBEDDER.
+    """
+    if "embedder" not in ctx.obj:
+        from index.embedding import load_embedder
+
+        try:
+            ctx.obj["embedder"] = load_embedder()
+        except ValueError as err:  # an unknown NEWSQA_EMBEDDER
+            raise QAError(str(err)) from None
     return ctx.obj["embedder"]
+
+
+@cli.command("export-onnx")
+@click.option("--force", is_flag=True, help="Export again even if the cached export is current.")
+def export_onnx_cmd(force: bool) -> None:
+    """Export the packaged model to ONNX (fp32 and int8) for the fast embedder backends."""
+    from index.onnx_export import cache_dir, export, is_current
+
+    folder = cache_dir()
+    if force or not is_current(folder):
+        try:
+            export(folder)
+        except ImportError as err:  # torch or onnx missing: both are needed only here
+            raise QAError(f"cannot export to ONNX: {err}") from None
+    click.echo(f"ONNX export ready in {folder}")
 
 
 @cli.command("index")
@@ -167,6 +188,12 @@ def serve_cmd(index_dir: Path, seeds: Path, host: str, port: int, workers: int, 
     """Serve the chat page and the JSON API (POST /api/rebuild needs NEWSQA_ADMIN_TOKEN)."""
     os.environ["NEWSQA_INDEX"] = str(index_dir)
     os.environ["NEWSQA_SEEDS"] = str(seeds)  # where POST /api/rebuild reads articles from
+    # A sync worker answers one request at a time, so one thread each (ONNX Runtime, torch,
+    # FAISS's OpenMP) keeps workers x threads within the cores instead of oversubscribing them.
+    threads = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
+    os.environ.setdefault("NEWSQA_THREADS", threads)
+    os.environ.setdefault("OMP_NUM_THREADS", threads)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if dev:
         from web import create_app
 
