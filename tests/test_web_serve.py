@@ -1,0 +1,84 @@
+"""`qa serve` in production mode: gunicorn, real model, started before any index exists."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.error import HTTPError, URLError
+
+import pytest
+
+QA = Path(sys.executable).parent / "qa"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _call(url: str, payload: dict | None = None, content_type: str = "application/json"):
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, dict(response.headers), json.loads(response.read())
+    except HTTPError as err:
+        return err.code, dict(err.headers), json.loads(err.read())
+
+
+@pytest.mark.model
+def test_gunicorn_answers_503_then_picks_up_the_index(tmp_path, default_index):
+    index_dir = tmp_path / "var" / "index"
+    port = _free_port()
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed in finally
+    env = {k: v for k, v in os.environ.items() if k != "NEWSQA_ADMIN_TOKEN"}
+    server = subprocess.Popen(
+        [str(QA), "serve", "--index", str(index_dir), "--port", str(port), "--workers", "1"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, headers, health = _call(f"{base}/healthz")
+                break
+            except URLError:
+                assert server.poll() is None and time.monotonic() < deadline, "server never came up"
+                time.sleep(0.3)
+        assert "gunicorn" in headers.get("Server", "")
+        assert status == 503 and health["index_loaded"] is False
+        status, _, body = _call(f"{base}/api/ask", {"question": "how much did Alibaba invest?"})
+        assert status == 503 and "qa index" in body["error"]["message"]
+        assert _call(f"{base}/api/nope")[0] == 404
+        assert _call(f"{base}/api/ask", {"question": "x"}, "text/plain")[0] == 415
+        assert _call(f"{base}/api/ask", {"question": "x" * 70_000})[0] == 413
+
+        # `qa index` finishes meanwhile (published atomically, as index/store.py does it).
+        shutil.copytree(default_index, tmp_path / "staging")
+        index_dir.parent.mkdir()
+        os.rename(tmp_path / "staging", index_dir)
+        deadline = time.monotonic() + 180
+        while status == 503 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            status, _, body = _call(f"{base}/api/ask", {"question": "how much did Alibaba invest?"})
+        assert status == 200, body
+        assert "US$200 million" in body["answer"]
+        assert "Alibaba" in body["citations"][0]["title"]
+        status, _, health = _call(f"{base}/healthz")
+        assert status == 200 and health["articles"] == 101
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
+    assert server.returncode == 0, (tmp_path / "serve.log").read_text()[-2000:]
