@@ -41,8 +41,12 @@ $(CHROMIUM):
 browser: $(CHROMIUM)
 
 test: install browser
-	$(BIN)/ruff check index qa web tests
+	$(BIN)/ruff check index qa web tests bench
 	$(BIN)/python -m pytest -q
+
+# Performance tables (ONNX vs torch, ingest, latency, throughput, memory, HNSW vs flat).
+bench: install
+	$(BIN)/python -m bench.run_all
 
 clean:
 	rm -rf var .pytest_cache
