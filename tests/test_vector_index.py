@@ -54,6 +54,13 @@ def test_hnsw_reconstructs_exactly_and_survives_a_round_trip(monkeypatch, tmp_pa
     assert np.array_equal(loaded.reconstruct_n(0, loaded.ntotal), vectors)
 
 
+def test_load_sets_the_search_breadth_of_the_code(monkeypatch, tiny_seeds, tmp_path, fake_embedder):
+    monkeypatch.setattr(store, "HNSW_THRESHOLD", 1)
+    build(tiny_seeds, tmp_path / "ix", fake_embedder)
+    monkeypatch.setattr(store, "HNSW_EF_SEARCH", 200)  # tuned after the build: no rebuild needed
+    assert load_index(tmp_path / "ix").vectors.hnsw.efSearch == 200
+
+
 @pytest.mark.parametrize("params", [faiss.SearchParameters, faiss.SearchParametersHNSW])
 def test_hnsw_honours_an_id_selector(monkeypatch, params):
     monkeypatch.setattr(store, "HNSW_THRESHOLD", 10)
