@@ -220,7 +220,10 @@ def build(
             raise SeedsError(
                 f"no readable article in {seeds_dir} ({len(skipped)} skipped); index left as it was"
             )
-        if prev is not None and not (added or updated or removed):
+        if prev is not None and prev.lexical is None:
+            notes.append("previous generation has no BM25 index: publishing one (no re-embedding)")
+            report = replace(report, notes=tuple(notes))
+        elif prev is not None and not (added or updated or removed):
             return replace(
                 report,
                 articles=len(prev.articles),

@@ -16,6 +16,7 @@ import numpy as np
 from index.articles import Article
 from index.chunking import Chunk
 from index.errors import IndexFormatError, IndexNotFound
+from index.lexical import LEXICAL_DIR, Lexical
 
 FORMAT_VERSION = 1
 CURRENT = "current"  # a text file naming the live generation folder
@@ -32,6 +33,7 @@ class Index:
     articles: dict[str, Article]
     chunks: tuple[Chunk, ...]
     vectors: faiss.Index
+    lexical: Lexical | None = None  # BM25 over the same rows; None in pre-BM25 generations
 
     def chunk_vectors(self) -> np.ndarray:
         """Return all chunk vectors as one float32 array (for reuse by a rebuild)."""
@@ -138,6 +140,7 @@ def save_index(
     tmp.mkdir()
     vector_index = make_vector_index(vectors)
     faiss.write_index(vector_index, str(tmp / "vectors.faiss"))
+    Lexical.build([c.text for c in chunks]).save(tmp / LEXICAL_DIR)
     _write(
         tmp / "articles.jsonl", "".join(json.dumps(_article_to_json(a)) + "\n" for a in articles)
     )
@@ -210,9 +213,12 @@ def load_index(index_dir: Path, model: str | None = None) -> Index:
         vectors = faiss.read_index(str(gen / "vectors.faiss"))
         if isinstance(vectors, faiss.IndexHNSW):
             vectors.hnsw.efSearch = HNSW_EF_SEARCH
+        lexical = Lexical.load(gen / LEXICAL_DIR) if (gen / LEXICAL_DIR).is_dir() else None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise IndexFormatError(f"index {gen} is damaged: {err}") from None
     if vectors.ntotal != len(chunks):
         raise IndexFormatError(f"index {gen} has {vectors.ntotal} vectors for {len(chunks)} chunks")
+    if lexical is not None and len(lexical) != len(chunks):
+        raise IndexFormatError(f"index {gen} has {len(lexical)} BM25 rows for {len(chunks)} chunks")
     meta["load_seconds"] = round(time.perf_counter() - started, 3)
-    return Index(index_dir, name, meta, articles, tuple(chunks), vectors)
+    return Index(index_dir, name, meta, articles, tuple(chunks), vectors, lexical)

@@ -46,9 +46,9 @@ def _index_option(f):
 def _core_errors():
     """Return the exception types that the edges turn into one-line messages."""
     from index.errors import IndexError_
-    from qa.errors import BadQuestion
+    from qa.errors import BadQuestion, ModelMissing
 
-    return (IndexError_, BadQuestion)
+    return (IndexError_, BadQuestion, ModelMissing)
 
 
 @click.group()
@@ -148,17 +148,47 @@ def index_cmd(
     "-k", "k", type=click.IntRange(1, 20), default=5, show_default=True, help="How many citations."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as the API's JSON.")
+@click.option(
+    "--explain", is_flag=True, help="Add the BM25, dense, fused and reranked lists to --json."
+)
+@click.option("--no-rerank", is_flag=True, help="Skip the cross-encoder (faster, less precise).")
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "bm25", "dense"]),
+    default="hybrid",
+    show_default=True,
+    help="Retrieval: BM25 and dense fused, or one of them.",
+)
+@click.option("--after", help="Only articles dated on or after this day (YYYY-MM-DD).")
+@click.option("--before", help="Only articles dated on or before this day (YYYY-MM-DD).")
+@click.option("--author", help="Only articles by this author.")
 @click.pass_context
-def ask_cmd(ctx: click.Context, question: str, index_dir: Path, k: int, as_json: bool) -> None:
+def ask_cmd(
+    ctx: click.Context,
+    question: str,
+    index_dir: Path,
+    k: int,
+    as_json: bool,
+    explain: bool,
+    no_rerank: bool,
+    mode: str,
+    after: str | None,
+    before: str | None,
+    author: str | None,
+) -> None:
     """Answer QUESTION from the index with cited snippets."""
     from index.store import load_index
     from qa.answer import Answerer
     from qa.errors import check_question
+    from qa.query import Filters
 
     try:
         check_question(question)  # fail fast, before the model loads
+        filters = Filters.from_json({"after": after, "before": before, "author": author})
         index = load_index(index_dir)  # before the model loads: a missing index fails fast
-        answer = Answerer(index, _embedder(ctx)).ask(question, k=k)
+        answer = Answerer(index, _embedder(ctx), rerank=not no_rerank).ask(
+            question, k=k, filters=filters, mode=mode, explain=explain
+        )
     except _core_errors() as err:
         raise QAError(str(err)) from None
     if as_json:
@@ -228,15 +258,47 @@ def serve_cmd(index_dir: Path, seeds: Path, host: str, port: int, workers: int, 
     help="Where to build the eval index (default: var/eval/<folder name>).",
 )
 @click.option("--limit", type=int, default=None, help="Sample this many questions (fixed seed).")
+@click.option(
+    "--off-topic",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Questions the articles don't answer, one a line (default: the bundled list).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def eval_cmd(data_dir: Path, index_dir: Path | None, limit: int | None, as_json: bool) -> None:
-    """Measure answer quality on DATA_DIR (articles/ and questions.jsonl)."""
-    from qa.evaluation import evaluate, format_table
+def eval_cmd(
+    data_dir: Path,
+    index_dir: Path | None,
+    limit: int | None,
+    off_topic: Path | None,
+    as_json: bool,
+) -> None:
+    """Measure answer quality on DATA_DIR (articles/ and questions.jsonl).
+
+    Every question is asked four ways in one run (BM25, dense, hybrid, hybrid + rerank),
+    plus off-topic questions that should be refused.
+    """
+    from tqdm import tqdm
+
+    from qa.evaluation import OFF_TOPIC, evaluate, format_table
+
+    bar = tqdm(unit="question", file=sys.stderr, disable=not sys.stderr.isatty())
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
 
     try:
-        results = evaluate(data_dir, index_dir or Path("var/eval") / data_dir.resolve().name, limit)
+        results = evaluate(
+            data_dir,
+            index_dir or Path("var/eval") / data_dir.resolve().name,
+            limit,
+            off_topic or OFF_TOPIC,
+            progress,
+        )
     except _core_errors() as err:
         raise QAError(str(err)) from None
+    finally:
+        bar.close()
     click.echo(json.dumps(results, indent=2) if as_json else format_table(results))
 
 

@@ -20,3 +20,7 @@ def check_question(question: object) -> str:
             f"the limit is {MAX_QUESTION_CHARS:,}"
         )
     return question
+
+
+class ModelMissing(RuntimeError):
+    """A model the pipeline was asked to use is not installed."""

@@ -5,24 +5,35 @@ from __future__ import annotations
 import json
 import random
 import re
-import string
 import time
+import unicodedata
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from index.build import build
-from index.embedding import MiniLMEmbedder
 from qa.answer import Answer, Answerer
 
 SAMPLE_SEED = 13
 TOP = 5
+# The variants compared in one run: (name, retrieval mode, rerank).
+VARIANTS = (
+    ("bm25", "bm25", False),
+    ("dense", "dense", False),
+    ("hybrid", "hybrid", False),
+    ("hybrid+rerank", "hybrid", True),
+)
+# Questions no news article answers ("what is the capital of Mars?"): abstention must say so.
+OFF_TOPIC = Path(__file__).resolve().parent / "data" / "off_topic.txt"
 
 
 def normalize(text: str) -> str:
-    """Lower-case, drop punctuation and articles, fold spaces (SQuAD's answer normalisation)."""
-    text = text.lower().replace("’", "'")
-    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    """Lower-case, drop punctuation, symbols and articles, fold spaces (after SQuAD's).
+
+    Punctuation becomes a space rather than nothing, so whole-word matching still sees
+    "1347" in "(1277–1347)" and "1,000,000" in "US$1,000,000".
+    """
+    text = "".join(" " if unicodedata.category(ch)[0] in "PS" else ch for ch in text.lower())
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
 
@@ -36,12 +47,23 @@ def load_questions(data_dir: Path, limit: int | None = None) -> list[dict]:
     return questions
 
 
+def load_off_topic(path: Path = OFF_TOPIC) -> list[str]:
+    """Read one question per line; blank lines and # comments are skipped."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def contains(text: str, gold: str) -> bool:
+    """Return whether normalised gold occurs in normalised text as whole words."""
+    return bool(gold) and f" {gold} " in f" {text} "
+
+
 def first_hit(answer: Answer, golds: list[str]) -> int | None:
     """Return the 1-based rank of the first citation holding a gold answer, or None."""
-    wanted = [normalize(g) for g in golds if normalize(g)]
+    wanted = [normalize(g) for g in golds]
     for rank, citation in enumerate(answer.citations, 1):
         snippet = normalize(citation.snippet)
-        if any(g in snippet for g in wanted):
+        if any(contains(snippet, g) for g in wanted):
             return rank
     return None
 
@@ -52,42 +74,105 @@ def highlight_hit(answer: Answer, golds: list[str]) -> bool:
         return False
     a, b = answer.citations[0].highlight
     marked = normalize(answer.citations[0].snippet[a:b])
-    return bool(marked) and any(
-        (g := normalize(gold)) and (g in marked or marked in g) for gold in golds
-    )
+    return any(contains(marked, g) or contains(g, marked) for g in (normalize(x) for x in golds))
 
 
-def score(answerer: Answerer, questions: list[dict], **ask_options) -> dict:
-    """Ask every question and return hit@1, hit@5, MRR, highlight rate and latency."""
-    ranks, marks, seconds = [], [], []
-    for q in questions:
-        started = time.perf_counter()
-        answer = answerer.ask(q["question"], k=TOP, **ask_options)
-        seconds.append(time.perf_counter() - started)
-        ranks.append(first_hit(answer, q["answers"]))
-        marks.append(highlight_hit(answer, q["answers"]))
-    n = len(questions) or 1
+def calibrate(answerable: Sequence[float], off_topic: Sequence[float]) -> float:
+    """Return the threshold best separating the two confidence lists (balanced accuracy)."""
+    pos, neg = np.sort(answerable), np.sort(off_topic)
+    best, best_cut = -1.0, 0.0
+    for cut in np.unique(np.concatenate([pos, neg])):
+        # Abstain below cut: answerable kept = share >= cut; off-topic caught = share < cut.
+        kept = 1 - np.searchsorted(pos, cut) / len(pos)
+        caught = np.searchsorted(neg, cut) / len(neg)
+        if (kept + caught) / 2 > best:
+            best, best_cut = (kept + caught) / 2, float(cut)
+    return round(best_cut, 3)
+
+
+def abstention(answerable: Sequence[float], off_topic: Sequence[float], threshold: float) -> dict:
+    """Return precision and recall of abstaining below threshold on off-topic questions."""
+    wrong = sum(c < threshold for c in answerable)  # answerable questions refused
+    right = sum(c < threshold for c in off_topic)
     return {
-        "questions": len(questions),
-        "hit@1": sum(r == 1 for r in ranks) / n,
-        f"hit@{TOP}": sum(r is not None for r in ranks) / n,
-        "mrr": sum(1 / r for r in ranks if r) / n,
-        "highlight": sum(marks) / n,
-        "p50_ms": float(np.percentile(seconds, 50) * 1000) if seconds else 0.0,
+        "threshold": threshold,
+        "precision": right / (right + wrong) if right + wrong else 1.0,
+        "recall": right / len(off_topic) if off_topic else 0.0,
+        "answered": 1 - wrong / len(answerable) if answerable else 0.0,
+        "calibrated": calibrate(answerable, off_topic) if answerable and off_topic else None,
     }
 
 
-def evaluate(data_dir: Path, index_dir: Path, limit: int | None = None) -> dict:
-    """Build (or reuse) the index of data_dir/articles and score the pipeline on its questions."""
-    embedder = MiniLMEmbedder()
+def score(
+    answerer: Answerer,
+    questions: list[dict],
+    off_topic: list[str] = (),
+    variants: Sequence[tuple[str, str, bool]] = VARIANTS,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Ask every question under every variant, interleaved so timings are side by side."""
+    stats = {
+        name: {"ranks": [], "marks": [], "seconds": [], "conf": [], "off": [], "threshold": 0.0}
+        for name, _, _ in variants
+    }
+    for n, q in enumerate([*questions, *({"question": t} for t in off_topic)], 1):
+        for name, mode, rerank in variants:
+            started = time.perf_counter()
+            answer = answerer.ask(q["question"], k=TOP, mode=mode, rerank=rerank, explain=True)
+            took = time.perf_counter() - started
+            s = stats[name]
+            confidence = answer.explanation.confidence if answer.explanation else float("-inf")
+            s["threshold"] = answer.explanation.threshold if answer.explanation else 0.0
+            if "answers" not in q:
+                s["off"].append(confidence)
+                continue
+            s["seconds"].append(took)
+            s["conf"].append(confidence)
+            s["ranks"].append(first_hit(answer, q["answers"]))
+            s["marks"].append(highlight_hit(answer, q["answers"]))
+        if progress:
+            progress(n, len(questions) + len(off_topic))
+    out = {}
+    for name, s in stats.items():
+        ranks, total = s["ranks"], len(s["ranks"]) or 1
+        out[name] = {
+            "questions": len(ranks),
+            "hit@1": sum(r == 1 for r in ranks) / total,
+            f"hit@{TOP}": sum(r is not None for r in ranks) / total,
+            "mrr": sum(1 / r for r in ranks if r) / total,
+            "highlight": sum(s["marks"]) / total,
+            "p50_ms": float(np.percentile(s["seconds"], 50) * 1000) if s["seconds"] else 0.0,
+        }
+        if s["off"]:
+            out[name]["abstention"] = abstention(s["conf"], s["off"], s["threshold"])
+    return out
+
+
+def evaluate(
+    data_dir: Path,
+    index_dir: Path,
+    limit: int | None = None,
+    off_topic: Path | None = OFF_TOPIC,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Build (or reuse) the index of data_dir/articles and score every variant on its questions."""
+    from index.build import build
+    from index.embedding import load_embedder
+
+    embedder = load_embedder()
     build(Path(data_dir) / "articles", index_dir, embedder)
     answerer = Answerer.open(index_dir, embedder)
+    answerer.ask("warm up the reranker and the term statistics", k=1)
     questions = load_questions(data_dir, limit)
-    return {"data": str(data_dir), "variants": {"dense": score(answerer, questions)}}
+    extra = load_off_topic(off_topic) if off_topic else []
+    return {
+        "data": str(data_dir),
+        "variants": score(answerer, questions, extra, progress=progress),
+    }
 
 
 def format_table(results: dict) -> str:
-    """Render the results as a fixed-width table."""
+    """Render the results as a fixed-width table, then the abstention figures."""
     head = (
         f"{'variant':<16}{'n':>6}{'hit@1':>8}{'hit@5':>8}{'MRR':>8}{'highlight':>11}{'p50 ms':>9}"
     )
@@ -97,4 +182,11 @@ def format_table(results: dict) -> str:
             f"{name:<16}{r['questions']:>6}{r['hit@1']:>8.3f}{r[f'hit@{TOP}']:>8.3f}"
             f"{r['mrr']:>8.3f}{r['highlight']:>11.3f}{r['p50_ms']:>9.1f}"
         )
-    return "\n".join(rows)
+    notes = [
+        f"abstention ({name}): threshold {a['threshold']}, precision {a['precision']:.3f}, "
+        f"recall {a['recall']:.3f}, answerable answered {a['answered']:.3f}; "
+        f"best threshold on this run {a['calibrated']}"
+        for name, r in results["variants"].items()
+        if (a := r.get("abstention")) and name in ("hybrid", "hybrid+rerank")
+    ]
+    return "\n".join(rows + ([""] if notes else []) + notes)

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from index.chunking import split_sentences
 from qa.retrieval import Passage
-from qa.spans import answer_kind, find_spans
+from qa.spans import answer_kind, best_span, find_spans
 from qa.terms import terms
 
 MAX_SNIPPET = 400
-SHORT_SENTENCE = 80  # below this a lone sentence rarely stands on its own: add a neighbour
-_W_PASSAGE, _W_CONTEXT, _W_KIND = 0.6, 0.25, 0.3
+# Weights of a sentence's score: the passage's (normalised) retrieval score, the share of the
+# question's weighted terms in the sentence, in the sentence and its neighbours, and whether
+# the sentence holds a span of the kind the question asks for (a date for "when"...).
+W_PASSAGE, W_SENTENCE, W_CONTEXT, W_KIND = 1.0, 1.0, 0.25, 0.3
+W_NEIGHBOUR = 0.1  # a neighbour gives context (to a reader and the reranker): prefer pairs
+# A sentence opening with one of these leans on the one before it ("It was founded in...").
+_LEANS_BACK = re.compile(
+    r"^[\"'“‘(]?(?:It|Its|He|His|She|Her|They|Their|This|That|These|Those|The company|"
+    r"The firm|But|However|Also|And|So|Still|Instead)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -30,15 +39,21 @@ class Snippet:
         """Return the snippet's text, copied from the article."""
         return self.passage.article.text[self.start : self.end]
 
+    @property
+    def article_id(self) -> str:
+        """Return the id of the article the snippet is copied from."""
+        return self.passage.article.id
 
-def _overlap(
+
+def overlap(
     question_terms: set[str], text_terms: set[str], weight: Callable[[str], float]
 ) -> float:
+    """Return the weighted share of the question's terms found in a text (0..1)."""
     total = sum(weight(t) for t in question_terms)
     return sum(weight(t) for t in question_terms & text_terms) / total if total else 0.0
 
 
-def _fit(text: str, start: int, end: int, focus: tuple[int, int] | None) -> tuple[int, int]:
+def fit(text: str, start: int, end: int, focus: tuple[int, int] | None) -> tuple[int, int]:
     """Shrink [start, end) to at most MAX_SNIPPET characters around focus, on word boundaries."""
     if end - start <= MAX_SNIPPET:
         return start, end
@@ -54,51 +69,110 @@ def _fit(text: str, start: int, end: int, focus: tuple[int, int] | None) -> tupl
     return lo, hi
 
 
+def normalise(scores: Sequence[float]) -> list[float]:
+    """Map passage scores onto 0..1 by min-max, so weights mean the same for every retriever."""
+    if not scores:
+        return []
+    lo, hi = min(scores), max(scores)
+    return [(s - lo) / (hi - lo) if hi > lo else 1.0 for s in scores]
+
+
 class Reader:
     """Pick, inside each passage, the sentence that best answers the question."""
 
     def __init__(self, weight: Callable[[str], float]) -> None:
         self.weight = weight  # a term's importance, e.g. its idf in the corpus
 
-    def read(self, question: str, passages: list[Passage]) -> list[Snippet]:
-        """Return one snippet per passage, best first."""
-        q_terms = set(terms(question))
-        kind = answer_kind(question)
-        snippets = [self._best(question, q_terms, kind, p) for p in passages]
-        return sorted((s for s in snippets if s), key=lambda s: -s.score)
+    def read(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        *,
+        query: str | None = None,
+        passage_scores: Sequence[float] | None = None,
+    ) -> list[Snippet]:
+        """Return candidate snippets (one or two sentences) of every passage, best first.
 
-    def _best(
-        self, question: str, q_terms: set[str], kind: str | None, passage: Passage
-    ) -> Snippet | None:
+        `question` decides the answer kind and the highlight; `query` (the question with terms
+        carried over from a chat, by default the question) decides which sentences match.
+        `passage_scores` (default: the passages' own) are normalised to 0..1 first. Windows
+        overlap one another: pass the result through qa.dedup.distinct before showing it.
+        """
+        q_terms = set(terms(query or question))
+        kind = answer_kind(question)
+        weights = normalise(passage_scores or [p.score for p in passages])
+        sentences: dict[str, list[tuple[int, int]]] = {}  # per article, split once per call
+        windows: list[tuple[float, int, Passage, int, int]] = []
+        for n, (passage, weight) in enumerate(zip(passages, weights, strict=True)):
+            article = passage.article
+            if article.id not in sentences:
+                sentences[article.id] = split_sentences(article.text)
+            for score, start, end in self._windows(
+                question, q_terms, kind, passage, sentences[article.id]
+            ):
+                windows.append((W_PASSAGE * weight + score, n, passage, start, end))
+        windows.sort(key=lambda w: (-w[0], w[1], w[3]))
+        return [self._snippet(question, kind, p, a, b, score) for score, _, p, a, b in windows]
+
+    def _windows(
+        self,
+        question: str,
+        q_terms: set[str],
+        kind: str | None,
+        passage: Passage,
+        spans: list[tuple[int, int]],
+    ) -> list[tuple[float, int, int]]:
+        """Score each sentence of the passage alone and with each neighbour in its paragraph."""
         chunk, text = passage.chunk, passage.article.text
-        spans = [(chunk.start + s, chunk.start + e) for s, e in split_sentences(chunk.text)]
-        if not spans:
-            return None
-        sent_terms = [set(terms(text[s:e])) for s, e in spans]
-        best = None
-        for i, (s, e) in enumerate(spans):
-            near = set().union(*sent_terms[max(0, i - 1) : i + 2])
-            found = find_spans(text[s:e], kind, question, exact=True)
-            score = (
-                _W_PASSAGE * passage.score
-                + _overlap(q_terms, sent_terms[i], self.weight)
-                + _W_CONTEXT * _overlap(q_terms, near, self.weight)
-                + (_W_KIND if found else 0.0)
-            )
-            if best is None or score > best[0]:
-                best = (score, i)
-        score, i = best
-        start, end = spans[i]
-        if end - start < SHORT_SENTENCE:
-            # Pair a short sentence with the neighbour sharing more of the question.
-            options = [j for j in (i - 1, i + 1) if 0 <= j < len(spans)]
-            if options:
-                j = max(options, key=lambda j: (_overlap(q_terms, sent_terms[j], self.weight), j))
-                lo, hi = min(start, spans[j][0]), max(end, spans[j][1])
-                if hi - lo <= MAX_SNIPPET:
-                    start, end = lo, hi
-        found = find_spans(text[start:end], kind, question)
-        focus = (start + found[0][0], start + found[0][1]) if found else None
-        start, end = _fit(text, start, end, focus)
-        found = [(a, b) for a, b in find_spans(text[start:end], kind, question)]
-        return Snippet(passage, start, end, score, found[0] if found else None)
+        inside = [i for i, (s, e) in enumerate(spans) if chunk.start <= s and e <= chunk.end]
+        if not inside:
+            return []
+        lo, hi = max(0, inside[0] - 1), min(len(spans), inside[-1] + 2)
+        bags = {i: set(terms(text[spans[i][0] : spans[i][1]])) for i in range(lo, hi)}
+        kinds = {
+            i: bool(find_spans(text[slice(*spans[i])], kind, question, exact=True)) for i in bags
+        }
+        out = []
+        for i in inside:
+            for a, b in ((i, i), (i - 1, i), (i, i + 1)):
+                if a not in bags or b not in bags:
+                    continue
+                start, end = spans[a][0], spans[b][1]
+                if b > a and (end - start > MAX_SNIPPET or "\n\n" in text[start:end]):
+                    continue  # a neighbour only from the same paragraph, within the limit
+                words = bags[a] | bags[b]
+                near = words.union(bags.get(a - 1, ()), bags.get(b + 1, ()))
+                score = (
+                    W_SENTENCE * overlap(q_terms, words, self.weight)
+                    + W_CONTEXT * overlap(q_terms, near, self.weight)
+                    + (W_KIND if kinds[a] or kinds[b] else 0.0)
+                    + W_NEIGHBOUR * (b - a)
+                )
+                if b > a and _LEANS_BACK.match(text[spans[b][0] : spans[b][1]]):
+                    score += W_NEIGHBOUR  # "It has a height of 617 ft": needs the sentence before
+                out.append((score, start, end))
+        return out
+
+    def _snippet(
+        self, question: str, kind: str | None, passage: Passage, start: int, end: int, score: float
+    ) -> Snippet:
+        """Cut a window longer than MAX_SNIPPET around its answer span (unmarked: see mark)."""
+        if end - start > MAX_SNIPPET:
+            text = passage.article.text
+            found = best_span(text[start:end], kind, question)
+            focus = (start + found[0], start + found[1]) if found else None
+            start, end = fit(text, start, end, focus)
+        return Snippet(passage, start, end, score, None)
+
+    def has_answer_kind(self, question: str, snippet: Snippet) -> bool:
+        """Return whether the snippet holds a span of the kind the question asks for."""
+        return bool(find_spans(snippet.text, answer_kind(question), question))
+
+    def mark(self, question: str, snippet: Snippet, query: str | None = None) -> Snippet:
+        """Return the snippet with its answer span highlighted (done only for those shown).
+
+        The kind of span comes from the question; the words it must not repeat, and that
+        point at it, come from the query (the question plus words carried from a chat).
+        """
+        found = best_span(snippet.text, answer_kind(question), question, query or "")
+        return replace(snippet, highlight=found)

