@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import http.client
 import json
 import os
@@ -110,6 +111,52 @@ def real_index() -> Path:
     return folder
 
 
+ARTICLE_FOLDERS = [
+    SEEDS,
+    REPO.parent / "shared" / "corpora" / "techcrunch",
+    REPO.parent / "shared" / "eval" / "squad-dev" / "articles",
+]
+
+
+def real_texts() -> list[str]:
+    """Return distinct real texts: every chunk, sentence and sentence pair of the corpora here."""
+    from index.articles import ArticleError, read_article
+    from index.chunking import chunk_text, split_sentences
+
+    seen: dict[str, None] = {}
+    for folder in ARTICLE_FOLDERS:
+        for path in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
+            try:
+                text = read_article(path, path.stem).text
+            except ArticleError:
+                continue
+            spans = split_sentences(text)
+            sentences = [text[a:b] for a, b in spans]
+            pairs = [text[a : spans[i + 1][1]] for i, (a, _) in enumerate(spans[:-1])]
+            for t in [c.text for c in chunk_text(path.stem, text)] + sentences + pairs:
+                if len(t.split()) >= 4:
+                    seen.setdefault(t.strip(), None)
+    return list(seen)
+
+
+def real_vectors() -> np.ndarray:
+    """Return the fp32 embeddings of real_texts() (computed once, then cached in var/bench)."""
+    from index.embedding import load_embedder
+
+    texts = real_texts()
+    key = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:10]
+    path = VAR / f"real-vectors-{len(texts)}-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    embedder = load_embedder(backend="onnx")  # the reference model's numbers (tests/test_embedding)
+    vectors = np.concatenate(
+        [embedder.encode(texts[i : i + 1024]) for i in range(0, len(texts), 1024)]
+    )
+    VAR.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
+
+
 def _source_key() -> str:
     """Name what decides a generation's contents: another format or HNSW setting rebuilds."""
     import index.store as store
@@ -207,10 +254,15 @@ def get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
 
 
 class Server:
-    """`qa serve` (gunicorn) on 127.0.0.1 and a free port, stopped on exit."""
+    """`qa serve` (gunicorn) on 127.0.0.1 and a free port, stopped on exit.
 
-    def __init__(self, index_dir: Path, workers: int = 2, env: dict | None = None) -> None:
-        self.index_dir, self.workers = index_dir, workers
+    With `app`, gunicorn runs that WSGI app with the flags and thread settings of `qa serve`.
+    """
+
+    def __init__(
+        self, index_dir: Path, workers: int = 2, env: dict | None = None, app: str | None = None
+    ) -> None:
+        self.index_dir, self.workers, self.app = index_dir, workers, app
         self.port = free_port()
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen | None = None
@@ -227,6 +279,29 @@ class Server:
             "--workers",
             str(self.workers),
         ]
+        if self.app:  # the same gunicorn command and settings as `qa serve`, another app
+            cmd = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--timeout",
+                "120",
+                "--access-logfile",
+                "-",
+                self.app,
+            ]
+            threads = str(max(1, (os.cpu_count() or 1) // self.workers))
+            self.env = {
+                "NEWSQA_THREADS": threads,
+                "OMP_NUM_THREADS": threads,
+                "TOKENIZERS_PARALLELISM": "false",
+                **self.env,
+                "NEWSQA_INDEX": str(self.index_dir),
+            }
         started = time.perf_counter()
         self.proc = subprocess.Popen(
             cmd,

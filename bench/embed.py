@@ -4,7 +4,7 @@ Throughput runs every backend on the same real chunk texts, rounds interleaved s
 hits all alike, with all cores (the `qa index` case). Question latency uses one thread (the
 serving case: one thread per gunicorn worker). Cold start and RSS come from a fresh process.
 
-    .venv/bin/python -m bench.embed [--texts 192] [--rounds 3]
+    .venv/bin/python -m bench.embed [--texts 128] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ print(seconds, int(status) / 1024, "torch" in sys.modules)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--texts", type=int, default=192)
+    parser.add_argument("--texts", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     say(f"# embedder backends ({machine_note()})")

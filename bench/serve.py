@@ -4,7 +4,8 @@ Indexes of 1k, 10k, 100k and 1M chunks (real default corpus, then replicas with 
 vectors; bench/common.py). The Python API runs in this process on one thread (a serving
 worker's setting). HTTP goes through `qa serve` (gunicorn) on 127.0.0.1: latency with one
 worker and one question at a time; throughput with the default two workers and a few client
-threads for a fixed time; memory is the RSS of a warmed-up worker.
+threads for a fixed time; memory is the RSS of a warmed-up worker. `qa serve` reranks and has
+no switch yet, so the runs without rerank serve the same app from bench/wsgi_norerank.py.
 
     .venv/bin/python -m bench.serve [--sizes 1000,10000,100000,1000000] [--seconds 20]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import itertools
 import json
 import threading
 import time
@@ -36,6 +38,7 @@ from index.store import load_index, vector_index_kind
 from qa.answer import Answerer
 
 SIZES = "1000,10000,100000,1000000"
+NO_RERANK_APP = "bench.wsgi_norerank:app"
 
 
 def _answerer_takes_rerank() -> bool:
@@ -140,8 +143,8 @@ def load(server: Server, seconds: float, clients: int) -> tuple[int, int, list[f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=SIZES)
-    parser.add_argument("--rounds", type=int, default=4, help="passes over the questions")
-    parser.add_argument("--seconds", type=float, default=20, help="length of each load run")
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the questions")
+    parser.add_argument("--seconds", type=float, default=15, help="length of each load run")
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
     say(f"# serving ({machine_note()})")
@@ -150,6 +153,9 @@ def main() -> None:
     embedder = load_embedder(threads=1)
     reranks = [False, True] if _answerer_takes_rerank() else [None]
     server_rerank = _server_rerank_default()
+    servers: list[tuple[str, str | None]] = [(server_rerank, None)]
+    if server_rerank == "yes":  # qa serve has no switch: serve the same app without it too
+        servers.append(("no", NO_RERANK_APP))
 
     api_rows, http_rows, memory_rows, build_rows, stage_rows = [], [], [], [], []
     for size in sizes:
@@ -159,20 +165,37 @@ def main() -> None:
         build_rows.append([size, kind, built, index.meta.get("load_seconds", "")])
         stage_rows.append([size, kind, *stages(index, embedder)])
         for rerank in reranks:
-            rounds = args.rounds if not rerank else max(1, args.rounds // 2)
+            rounds = 1 if rerank else args.rounds  # a reranked ask costs ~20 plain ones
             first, ms = api_latency(index, embedder, rerank, rounds)
             p50, p95, p99 = percentiles(ms)
             label = {None: "n/a", False: "no", True: "yes"}[rerank]
             api_rows.append([size, kind, label, len(ms), p50, p95, p99, p99 / p50, first])
         del index
-        with Server(folder, workers=1) as server:
-            _warm(server, 2)
-            ms, errors = http_latency(server, args.rounds)
-            p50, p95, p99 = percentiles(ms)
-            http_rows.append([size, kind, server_rerank, len(ms), p50, p95, p99, p99 / p50, errors])
-            rss = rss_mb(server.worker_pids()[0])
-            raw = size * 384 * 4 / 2**20
-            memory_rows.append([size, kind, raw, rss, rss / raw, server.ready_seconds])
+        for label, app in servers:
+            if app and size >= 1_000_000:
+                continue  # each 1M worker start costs minutes; the API row covers no-rerank
+            with Server(folder, workers=1, app=app) as server:
+                _warm(server, 2)
+                ms, errors = http_latency(server, 2 if label == "yes" else args.rounds)
+                p50, p95, p99 = percentiles(ms)
+                http_rows.append(
+                    [
+                        size,
+                        kind,
+                        label,
+                        app or "qa serve",
+                        len(ms),
+                        p50,
+                        p95,
+                        p99,
+                        p99 / p50,
+                        errors,
+                    ]
+                )
+                if app is None:  # the product's worker, reranker loaded when it reranks
+                    rss = rss_mb(server.worker_pids()[0])
+                    raw = size * 384 * 4 / 2**20
+                    memory_rows.append([size, kind, raw, rss, rss / raw, server.ready_seconds])
         say(f"  {size:,} done")
 
     table(
@@ -191,8 +214,8 @@ def main() -> None:
         api_rows,
     )
     table(
-        "ask latency, HTTP (qa serve, 1 worker, sequential client), ms",
-        ["chunks", "vectors", "rerank", "n", "p50", "p95", "p99", "p99/p50", "errors"],
+        "ask latency, HTTP (gunicorn, 1 worker, sequential client), ms",
+        ["chunks", "vectors", "rerank", "app", "n", "p50", "p95", "p99", "p99/p50", "errors"],
         http_rows,
     )
     table(
@@ -202,18 +225,21 @@ def main() -> None:
     )
 
     load_rows = []
-    for name, folder in [("default corpus", real_index()), ("100k", synthetic_index(100_000)[0])]:
-        with Server(folder, workers=2) as server:
+    runs = [("default corpus", real_index()), ("100k", synthetic_index(100_000)[0])]
+    for (name, folder), (label, app) in itertools.product(runs, servers[::-1]):
+        if label == "yes" and name != "default corpus":
+            continue  # a reranked ask takes seconds on 2 cores: one such run says enough
+        with Server(folder, workers=2, app=app) as server:
             _warm(server, 8)
             ok, errors, ms = load(server, args.seconds, args.clients)
             p50, _, p99 = percentiles(ms) if ms else (float("nan"),) * 3
             rate = ok / args.seconds
             load_rows.append(
-                [name, server_rerank, args.clients, args.seconds, rate, errors, p50, p99]
+                [name, label, app or "qa serve", args.clients, args.seconds, rate, errors, p50, p99]
             )
     table(
-        "throughput: qa serve (2 workers) under a fixed-time load from client threads",
-        ["index", "rerank", "clients", "seconds", "req/s", "errors", "p50 ms", "p99 ms"],
+        "throughput: gunicorn (2 workers) under a fixed-time load from client threads",
+        ["index", "rerank", "app", "clients", "seconds", "req/s", "errors", "p50 ms", "p99 ms"],
         load_rows,
     )
 
