@@ -134,7 +134,9 @@ def test_markup_in_articles_and_questions_never_runs(page, serve, tiny_seeds, tm
     (tiny_seeds / "evil.txt").write_text(EVIL_ARTICLE)
     embedder = FakeEmbedder()
     build(tiny_seeds, tmp_path / "ix", embedder)
-    base = serve(create_app({"INDEX_DIR": str(tmp_path / "ix")}, embedder=embedder))
+    base = serve(
+        create_app({"RERANK": False, "INDEX_DIR": str(tmp_path / "ix")}, embedder=embedder)
+    )
     page.goto(base)
     answer = _ask(page, EVIL_QUESTION)
     shown = page.locator("#log")
@@ -162,7 +164,11 @@ def test_markup_in_articles_and_questions_never_runs(page, serve, tiny_seeds, tm
 def test_errors_and_abstentions_read_well(page, serve, tmp_path, tiny_seeds):
     embedder = FakeEmbedder()
     index_dir = tmp_path / "ix"
-    base = serve(create_app({"INDEX_DIR": str(index_dir), "RELOAD_INTERVAL": 0}, embedder=embedder))
+    base = serve(
+        create_app(
+            {"RERANK": False, "INDEX_DIR": str(index_dir), "RELOAD_INTERVAL": 0}, embedder=embedder
+        )
+    )
     page.goto(base)
     page.locator("#status", has_text="No index").wait_for()
     error = _ask(page, "where is Bird expanding?")

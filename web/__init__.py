@@ -40,6 +40,7 @@ def create_app(
         SEEDS_DIR=os.environ.get("NEWSQA_SEEDS", "seeds"),
         ADMIN_TOKEN=os.environ.get("NEWSQA_ADMIN_TOKEN") or None,
         RELOAD_INTERVAL=1.0,  # seconds between looks at the index's `current` pointer
+        RERANK=True,  # rescore passages with the cross-encoder (off: faster, less precise)
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     if config:
@@ -58,6 +59,7 @@ def create_app(
             (lambda: embedder) if embedder is not None else load_embedder,
             model=embedder.name if embedder is not None else MODEL_NAME,
             interval=float(app.config["RELOAD_INTERVAL"]),
+            options={"rerank": bool(app.config["RERANK"])},
         )
         if isinstance(index, Index):
             source.adopt(index)

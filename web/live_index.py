@@ -106,8 +106,10 @@ class LiveIndex:
         model: str,
         interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        options: Mapping[str, object] | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
+        self.options = dict(options or {})  # keyword arguments for each Answerer (e.g. rerank)
         self.model = model
         self.interval = interval
         self._factory = embedder_factory
@@ -147,7 +149,7 @@ class LiveIndex:
     def adopt(self, index: Index) -> None:
         """Serve an index the caller already loaded (it must live in index_dir)."""
         with self._lock:
-            self._snapshot = Snapshot.of(Answerer(index, self.embedder))
+            self._snapshot = Snapshot.of(self._answerer(index))
             self._checked = self._clock()
 
     def warm(self) -> None:
@@ -162,6 +164,14 @@ class LiveIndex:
         with self._lock:
             self._check()
 
+    def _answerer(self, index: Index) -> Answerer:
+        """Make the answerer for a generation, reusing the models of the one it replaces."""
+        options = dict(self.options)
+        previous = self._snapshot.answerer if self._snapshot else None
+        if previous is not None and options.get("rerank", True):
+            options.setdefault("reranker", previous.reranker)  # loaded once, never again
+        return Answerer(index, self.embedder, **options)
+
     def _check(self) -> None:
         self._checked = self._clock()
         name = current_generation(self.index_dir)
@@ -170,7 +180,7 @@ class LiveIndex:
             return
         try:
             index = load_index(self.index_dir)
-            answerer = Answerer(index, self.embedder)
+            answerer = self._answerer(index)
             answerer.ask("warm up", k=1)  # pay lazy setup (term statistics) before serving
         except IndexNotFound as err:  # `current` vanished between the two reads
             self._error = str(err)
