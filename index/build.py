@@ -21,7 +21,7 @@ from index.articles import (
 from index.chunking import Chunk, chunk_text
 from index.embedding import Embedder
 from index.errors import BuildLocked, IndexFormatError, IndexNotFound, SeedsError
-from index.store import Index, load_index, remove_stale, save_index
+from index.store import Index, load_index, remove_stale, save_index, store_kind
 
 LOCK = "lock"
 EMBED_SLICE = 256  # texts per encode call: large enough to batch well, small for progress
@@ -155,6 +155,7 @@ def build(
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     files = seed_files(seeds_dir)
+    store_kind()  # a bad NEWSQA_STORE fails here, not after the embedding
     with build_lock(index_dir):
         remove_stale(index_dir)  # litter of a build that was killed: we hold the lock now
         notes: list[str] = []
@@ -222,6 +223,9 @@ def build(
             )
         if prev is not None and prev.lexical is None:
             notes.append("previous generation has no BM25 index: publishing one (no re-embedding)")
+            report = replace(report, notes=tuple(notes))
+        elif prev is not None and prev.meta.get("store", "faiss") != store_kind():
+            notes.append(f"moving the vectors to the {store_kind()} store (no re-embedding)")
             report = replace(report, notes=tuple(notes))
         elif prev is not None and not (added or updated or removed):
             return replace(

@@ -166,3 +166,51 @@ def lite_uri(generation_dir: Path, config: MilvusConfig) -> str:
     """Put a Lite file inside the generation folder: Lite allows one process per file, and a
     file per generation lets a build write the next one while a server reads the current."""
     return str(Path(generation_dir) / Path(config.uri).name)
+
+
+def sync_generation(
+    generation_dir: Path, articles: dict[str, Article], chunks: list[Chunk], vectors: np.ndarray
+) -> dict:
+    """Bring Milvus in line with a generation being written; return what to record in meta."""
+    config = MilvusConfig.from_env()
+    uri = lite_uri(generation_dir, config) if config.is_lite else config.uri
+    store = MilvusVectors(config, uri)
+    try:
+        inserted, deleted = store.sync(articles, chunks, vectors)
+    finally:
+        store.close()
+    where = Path(uri).name if config.is_lite else config.uri
+    return {"uri": where, "lite": config.is_lite, "inserted": inserted, "deleted": deleted}
+
+
+@dataclass(frozen=True)
+class MilvusSearch:
+    """Dense search for one loaded generation: Milvus hits mapped back to its chunk rows."""
+
+    vectors: MilvusVectors
+    rows: dict[str, int]  # row key -> chunk row in the generation
+
+    @classmethod
+    def open(
+        cls, generation_dir: Path, articles: dict[str, Article], chunks: tuple[Chunk, ...]
+    ) -> MilvusSearch:
+        """Connect to the generation's Lite file, or to the configured server."""
+        meta_uri = MilvusConfig.from_env()
+        uri = lite_uri(generation_dir, meta_uri) if meta_uri.is_lite else meta_uri.uri
+        vectors = MilvusVectors(meta_uri, uri)
+        vectors.client.load_collection(vectors.name)  # a reopened collection starts released
+        rows = {row_key(c, articles[c.article_id]): i for i, c in enumerate(chunks)}
+        return cls(vectors, rows)
+
+    def search(
+        self,
+        query: np.ndarray,
+        k: int,
+        after: datetime | None = None,
+        before: datetime | None = None,
+        author: str | None = None,
+    ) -> list[tuple[int, float]]:
+        """Return up to k (row, score) pairs; the filters run inside Milvus."""
+        hits = self.vectors.search(query, k, filter_expression(after, before, author))
+        # A server collection may already hold rows of a newer generation: skip those.
+        return [(self.rows[key], score) for key, score in hits if key in self.rows]

@@ -8,6 +8,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -17,8 +18,20 @@ from index.articles import Article
 from index.chunking import Chunk
 from index.errors import IndexFormatError, IndexNotFound
 from index.lexical import LEXICAL_DIR, Lexical
+from index.milvus import MilvusSearch, sync_generation
 
 FORMAT_VERSION = 1
+STORES = ("faiss", "milvus")
+
+
+def store_kind() -> str:
+    """Return the vector store that builds write to: NEWSQA_STORE, faiss by default."""
+    kind = os.environ.get("NEWSQA_STORE", "faiss").strip().lower() or "faiss"
+    if kind not in STORES:
+        raise IndexFormatError(f"NEWSQA_STORE must be one of {', '.join(STORES)}, not {kind!r}")
+    return kind
+
+
 CURRENT = "current"  # a text file naming the live generation folder
 _GEN_PREFIX = "gen-"
 
@@ -34,6 +47,13 @@ class Index:
     chunks: tuple[Chunk, ...]
     vectors: faiss.Index
     lexical: Lexical | None = None  # BM25 over the same rows; None in pre-BM25 generations
+
+    @cached_property
+    def milvus(self) -> MilvusSearch | None:
+        """The Milvus collection that serves this generation's dense search, if built so."""
+        if self.meta.get("store", "faiss") != "milvus":
+            return None
+        return MilvusSearch.open(self.path / self.generation, self.articles, self.chunks)
 
     def chunk_vectors(self) -> np.ndarray:
         """Return all chunk vectors as one float32 array (for reuse by a rebuild)."""
@@ -156,7 +176,10 @@ def save_index(
         "articles": len(articles),
         "chunks": len(chunks),
         "vector_index": vector_index_kind(vector_index),
+        "store": store_kind(),
     }
+    if meta["store"] == "milvus":  # FAISS files stay the durable copy that rebuilds reuse
+        meta["milvus"] = sync_generation(tmp, {a.id: a for a in articles}, chunks, vectors)
     _write(tmp / "meta.json", json.dumps(meta, indent=2))
     with open(tmp / "vectors.faiss", "rb") as fh:
         os.fsync(fh.fileno())

@@ -256,7 +256,7 @@ class Answerer:
         # Filters narrow both searches before ranking: each returns its best admitted rows.
         bm25 = self.retriever.bm25(query.text, DEPTH, rows) if mode != "dense" else []
         vector = self.retriever.embed(query.text)  # for dense search and the confidence
-        dense = self.retriever.dense(vector, DEPTH, rows) if mode != "bm25" else []
+        dense = self.retriever.dense(vector, DEPTH, rows, filters) if mode != "bm25" else []
         lists = [bm25, dense]
         if query.article_id in self._rows_by_article:
             own = self._rows_by_article[query.article_id]

@@ -13,6 +13,7 @@ from index.chunking import Chunk
 from index.embedding import Embedder
 from index.lexical import Lexical
 from index.store import Index
+from qa.query import Filters
 
 RRF_C = 60  # the constant of Cormack et al. (2009): damps the weight of the very top ranks
 
@@ -78,15 +79,27 @@ class Retriever:
         return np.ascontiguousarray(self.embedder.encode([query]), dtype=np.float32)
 
     def dense(
-        self, query: str | np.ndarray, k: int, rows: np.ndarray | None = None
+        self,
+        query: str | np.ndarray,
+        k: int,
+        rows: np.ndarray | None = None,
+        filters: Filters | None = None,
     ) -> list[Passage]:
-        """Return up to k passages by cosine similarity, only from `rows` if given."""
+        """Return up to k passages by cosine similarity, only from `rows` if given.
+
+        `rows` are the chunks admitted by `filters`; FAISS searches them through an id
+        selector, Milvus evaluates the same filters itself as a filter expression.
+        """
         total = len(self.index.chunks) if rows is None else len(rows)
         k = min(k, total)
         if k < 1:
             return []
         vector = self.embed(query) if isinstance(query, str) else query
-        hits = _search(self.index.vectors, vector, k, rows)
+        if self.index.milvus is not None:
+            f = filters or Filters()
+            hits = self.index.milvus.search(vector, k, f.after, f.before, f.author)
+        else:
+            hits = _search(self.index.vectors, vector, k, rows)
         return [self._passage(r, s) for r, s in hits]
 
 
