@@ -214,10 +214,15 @@ def ask_cmd(
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
 @click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
-def serve_cmd(index_dir: Path, seeds: Path, host: str, port: int, workers: int, dev: bool) -> None:
+@click.option("--no-rerank", is_flag=True, help="Skip the cross-encoder (faster, less precise).")
+def serve_cmd(
+    index_dir: Path, seeds: Path, host: str, port: int, workers: int, dev: bool, no_rerank: bool
+) -> None:
     """Serve the chat page and the JSON API (POST /api/rebuild needs NEWSQA_ADMIN_TOKEN)."""
     os.environ["NEWSQA_INDEX"] = str(index_dir)
     os.environ["NEWSQA_SEEDS"] = str(seeds)  # where POST /api/rebuild reads articles from
+    if no_rerank:
+        os.environ["NEWSQA_RERANK"] = "0"
     # A sync worker answers one request at a time, so one thread each (ONNX Runtime, torch,
     # FAISS's OpenMP) keeps workers x threads within the cores instead of oversubscribing them.
     threads = str(max(1, (os.cpu_count() or 1) // max(1, workers)))

@@ -82,3 +82,29 @@ def test_gunicorn_answers_503_then_picks_up_the_index(tmp_path, default_index):
         server.wait(30)
         log.close()
     assert server.returncode == 0, (tmp_path / "serve.log").read_text()[-2000:]
+
+
+def test_serve_passes_its_options_to_the_workers(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    # `qa serve` sets these for gunicorn; setenv first so that monkeypatch restores them after.
+    names = ("NEWSQA_INDEX", "NEWSQA_SEEDS", "NEWSQA_RERANK", "NEWSQA_THREADS", "OMP_NUM_THREADS")
+    for name in (*names, "TOKENIZERS_PARALLELISM"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    calls = []
+    monkeypatch.setattr(os, "execvp", lambda file, argv: calls.append(argv))
+    args = ["serve", "--index", str(tmp_path / "ix"), "--seeds", str(tmp_path / "s"), "--no-rerank"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    [argv] = calls
+    assert argv[1:3] == ["-m", "gunicorn"] and argv[-1] == "web.wsgi:app"
+    assert os.environ["NEWSQA_INDEX"] == str(tmp_path / "ix")
+    assert os.environ["NEWSQA_SEEDS"] == str(tmp_path / "s")
+    from web import create_app
+
+    assert create_app().extensions["newsqa.index"].options == {"rerank": False}
+    monkeypatch.delenv("NEWSQA_RERANK")
+    assert create_app().extensions["newsqa.index"].options == {"rerank": True}

@@ -40,7 +40,8 @@ def create_app(
         SEEDS_DIR=os.environ.get("NEWSQA_SEEDS", "seeds"),
         ADMIN_TOKEN=os.environ.get("NEWSQA_ADMIN_TOKEN") or None,
         RELOAD_INTERVAL=1.0,  # seconds between looks at the index's `current` pointer
-        RERANK=True,  # rescore passages with the cross-encoder (off: faster, less precise)
+        # Rescore passages with the cross-encoder (`qa serve --no-rerank`: faster, less precise).
+        RERANK=os.environ.get("NEWSQA_RERANK", "1") != "0",
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     if config:
