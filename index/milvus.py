@@ -183,24 +183,28 @@ def sync_generation(
     return {"uri": where, "lite": config.is_lite, "inserted": inserted, "deleted": deleted}
 
 
-@dataclass(frozen=True)
 class MilvusSearch:
     """Dense search for one loaded generation: Milvus hits mapped back to its chunk rows."""
 
-    vectors: MilvusVectors
-    rows: dict[str, int]  # row key -> chunk row in the generation
+    def __init__(self, config: MilvusConfig, uri: str, rows: dict[str, int]) -> None:
+        self.config, self.uri = config, uri
+        self.rows = rows  # row key -> chunk row in the generation
+        self.vectors = self._connect()
+
+    def _connect(self) -> MilvusVectors:
+        vectors = MilvusVectors(self.config, self.uri)
+        vectors.client.load_collection(vectors.name)  # a reopened collection starts released
+        return vectors
 
     @classmethod
     def open(
         cls, generation_dir: Path, articles: dict[str, Article], chunks: tuple[Chunk, ...]
     ) -> MilvusSearch:
         """Connect to the generation's Lite file, or to the configured server."""
-        meta_uri = MilvusConfig.from_env()
-        uri = lite_uri(generation_dir, meta_uri) if meta_uri.is_lite else meta_uri.uri
-        vectors = MilvusVectors(meta_uri, uri)
-        vectors.client.load_collection(vectors.name)  # a reopened collection starts released
+        config = MilvusConfig.from_env()
+        uri = lite_uri(generation_dir, config) if config.is_lite else config.uri
         rows = {row_key(c, articles[c.article_id]): i for i, c in enumerate(chunks)}
-        return cls(vectors, rows)
+        return cls(config, uri, rows)
 
     def search(
         self,
@@ -211,6 +215,14 @@ class MilvusSearch:
         author: str | None = None,
     ) -> list[tuple[int, float]]:
         """Return up to k (row, score) pairs; the filters run inside Milvus."""
-        hits = self.vectors.search(query, k, filter_expression(after, before, author))
+        from pymilvus.exceptions import MilvusException
+
+        expression = filter_expression(after, before, author)
+        try:
+            hits = self.vectors.search(query, k, expression)
+        except MilvusException:
+            # gRPC drops idle channels (GOAWAY "too_many_pings" from Milvus Lite): reconnect once.
+            self.vectors = self._connect()
+            hits = self.vectors.search(query, k, expression)
         # A server collection may already hold rows of a newer generation: skip those.
         return [(self.rows[key], score) for key, score in hits if key in self.rows]
