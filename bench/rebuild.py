@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from index.build import build
-from index.embedding import MiniLMEmbedder
+from index.embedding import load_embedder
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=10)
     args = parser.parse_args()
-    embedder = MiniLMEmbedder()
+    embedder = load_embedder()  # the serving default (NEWSQA_EMBEDDER)
     with tempfile.TemporaryDirectory() as tmp:
         seeds, index = Path(tmp) / "seeds", Path(tmp) / "index"
         seeds.mkdir()

@@ -73,15 +73,22 @@ def _article_from_json(row: dict) -> Article:
     return Article(**{**row, "date": date})
 
 
-# Exact search scans every vector: one query on one core costs ~0.1 ms per 1,000 chunks (up to
-# twice that on a loaded machine), HNSW ~0.1-0.3 ms at any size here. At 20,000 chunks exact
-# costs ~1.2 ms and HNSW (efSearch 128) keeps recall@10 at 0.998 (bench/vector_index.py).
+# Exact search scans every vector: one query on one core costs ~0.05-0.1 ms per 1,000 chunks
+# (1 ms at 17k, 10 ms at 100k, 80-120 ms at 1M), HNSW 0.1-2 ms at any size here, with recall@10
+# 0.99+ up to 100k real-embedding chunks (bench/vector_index.py). Past 20,000 chunks exact search
+# would cost more than the whole rest of the retrieval, so HNSW takes over there.
 HNSW_THRESHOLD = 20_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40
-# Set on every load (not only saved in the file), so it can be tuned without a rebuild.
-# 128 rather than faiss's 16 or 64: recall@10 0.998 vs 0.979 at 20k chunks for +0.1 ms.
+# efSearch grows with the index: recall@10 at 1M vectors is 0.84 with 128, 0.95 with 512 and
+# 0.97 with 1024 (1.7 ms). Set on every load, not only saved in the file: tunable, no rebuild.
 HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH_MAX = 1024
+
+
+def hnsw_search_breadth(n: int) -> int:
+    """Return the efSearch for an HNSW index of n vectors: n / 1000, within [128, 1024]."""
+    return max(HNSW_EF_SEARCH, min(HNSW_EF_SEARCH_MAX, n // 1000))
 
 
 def make_vector_index(vectors: np.ndarray) -> faiss.Index:
@@ -96,7 +103,7 @@ def make_vector_index(vectors: np.ndarray) -> faiss.Index:
     else:
         index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
+        index.hnsw.efSearch = hnsw_search_breadth(len(vectors))
     if len(vectors):
         index.add(vectors)
     return index
@@ -235,7 +242,7 @@ def load_index(index_dir: Path, model: str | None = None) -> Index:
                 chunks.append(Chunk(cid, aid, articles[aid].text[start:end], start, end))
         vectors = faiss.read_index(str(gen / "vectors.faiss"))
         if isinstance(vectors, faiss.IndexHNSW):
-            vectors.hnsw.efSearch = HNSW_EF_SEARCH
+            vectors.hnsw.efSearch = hnsw_search_breadth(vectors.ntotal)
         lexical = Lexical.load(gen / LEXICAL_DIR) if (gen / LEXICAL_DIR).is_dir() else None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise IndexFormatError(f"index {gen} is damaged: {err}") from None

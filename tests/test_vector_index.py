@@ -54,6 +54,12 @@ def test_hnsw_reconstructs_exactly_and_survives_a_round_trip(monkeypatch, tmp_pa
     assert np.array_equal(loaded.reconstruct_n(0, loaded.ntotal), vectors)
 
 
+def test_search_breadth_grows_with_the_index():
+    assert store.hnsw_search_breadth(20_000) == store.HNSW_EF_SEARCH == 128
+    assert store.hnsw_search_breadth(1_000_000) == 1000
+    assert store.hnsw_search_breadth(50_000_000) == store.HNSW_EF_SEARCH_MAX
+
+
 def test_load_sets_the_search_breadth_of_the_code(monkeypatch, tiny_seeds, tmp_path, fake_embedder):
     monkeypatch.setattr(store, "HNSW_THRESHOLD", 1)
     build(tiny_seeds, tmp_path / "ix", fake_embedder)
