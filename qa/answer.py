@@ -35,7 +35,7 @@ KIND_LOGIT = 1.0  # a snippet holding the kind of answer asked for (a date for "
 # on squad-dev plus off-topic questions; see README): the cross-encoder's logit when
 # reranking, else the cosine similarity of question and passage.
 ABSTAIN_LOGIT = 0.0
-ABSTAIN_COSINE = 0.3
+ABSTAIN_COSINE = 0.43
 NOT_COVERED = "The articles don't cover this question; the closest passages are listed."
 
 
@@ -326,6 +326,9 @@ class Answerer:
                 threshold=threshold,
                 boosted_article=query.article_id,
             )
-        if confidence < threshold:
+        # A follow-up answered from the article of the previous answer stays on a topic the
+        # articles cover: its lower scores come from the pointing words, not from the topic.
+        on_topic = query.article_id is not None and citations[0].article_id == query.article_id
+        if confidence < threshold and not on_topic:
             return Answer(question, None, citations, NOT_COVERED, explanation)
         return Answer(question, citations[0].snippet, citations, None, explanation)

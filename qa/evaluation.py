@@ -80,14 +80,16 @@ def highlight_hit(answer: Answer, golds: list[str]) -> bool:
 def calibrate(answerable: Sequence[float], off_topic: Sequence[float]) -> float:
     """Return the threshold best separating the two confidence lists (balanced accuracy)."""
     pos, neg = np.sort(answerable), np.sort(off_topic)
+    values = np.unique(np.concatenate([pos, neg]))
     best, best_cut = -1.0, 0.0
-    for cut in np.unique(np.concatenate([pos, neg])):
+    for i, cut in enumerate(values):
         # Abstain below cut: answerable kept = share >= cut; off-topic caught = share < cut.
         kept = 1 - np.searchsorted(pos, cut) / len(pos)
         caught = np.searchsorted(neg, cut) / len(neg)
         if (kept + caught) / 2 > best:
-            best, best_cut = (kept + caught) / 2, float(cut)
-    return round(best_cut, 3)
+            # Midway between neighbouring scores: the same split, with the widest margin.
+            best, best_cut = (kept + caught) / 2, float(cut + values[i - 1]) / 2 if i else cut
+    return round(float(best_cut), 3)
 
 
 def abstention(answerable: Sequence[float], off_topic: Sequence[float], threshold: float) -> dict:

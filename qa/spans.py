@@ -17,12 +17,14 @@ _WORDNUM = (
     r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
     r"eighty|ninety|hundred|a dozen|dozens?|hundreds|thousands|millions|billions)"
 )
-_UNIT = (
-    r"(?:\s(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century|"
+_UNIT_WORDS = (
+    r"(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century|"
     r"miles?|kilometres?|kilometers?|km|metres?|meters?|feet|foot|inches|acres|"
     r"square (?:miles|kilometres|kilometers|feet|metres|meters)|people|times|points|"
-    r"ft|m|cm|mm|kg|lbs?|tonnes|tons|mph|degrees)\b)?"
+    r"ft|m|cm|mm|kg|lbs?|tonnes|tons|mph|degrees)"
 )
+_UNIT = rf"(?:\s{_UNIT_WORDS}\b)?"
+_ENDS_IN_UNIT = re.compile(rf"\s{_UNIT_WORDS}$")
 _MONEY = re.compile(
     rf"(?:(?:US|USD|A|C|HK|NZ|S|R)?[$€£¥₹]\s?{_NUM}{_SCALE}"
     rf"|{_NUM}{_SCALE}\s?(?:dollars|euros|pounds|yen|yuan|USD|EUR|GBP|cents)\b)(?!\w)"
@@ -130,19 +132,26 @@ def answer_kind(question: str) -> str | None:
 
 
 def _trim_name(text: str, start: int, end: int, asked: set[str]) -> tuple[int, int] | None:
-    """Drop leading/trailing words of a name run that the question already says, or 'The'."""
+    """Drop leading/trailing words of a name run that the question already says, or 'The'.
+
+    What is left of a name the question itself names ("Group" of "Alibaba Group") is no
+    answer: a run cut down to one word because of asked words is dropped.
+    """
     words = [(m.start() + start, m.end() + start) for m in _WORD.finditer(text[start:end])]
+    cut = False
     while words and (
         text[words[0][0] : words[0][1]] in _NOT_NAMES
         or text[words[0][0] : words[0][1]].lower() in asked
         or text[words[0][0]].islower()
     ):
+        cut |= text[words[0][0] : words[0][1]].lower() in asked
         words.pop(0)
     while words and (
         text[words[-1][0] : words[-1][1]].lower() in asked or text[words[-1][0]].islower()
     ):
+        cut |= text[words[-1][0] : words[-1][1]].lower() in asked
         words.pop()
-    if not words:
+    if not words or (cut and len(words) == 1):
         return None
     return words[0][0], words[-1][1]
 
@@ -204,6 +213,8 @@ def best_span(
             gap -= 15  # "in Santa Clara": a preposition of place is strong evidence
         if kind in (NUMBER, MONEY, PERCENT) and _YEAR.fullmatch(text[a:b]):
             gap += 30  # a bare year is rarely the amount asked for
+        if kind == NUMBER and _ENDS_IN_UNIT.search(text[a:b]):
+            gap -= 20  # "617 ft", "three years": a measured quantity, more likely than a count
         if kind in _NAMES and " " not in text[a:b] and _SENTENCE_START.search(text[:a]):
             gap += 40  # one capitalised word opening a sentence is often no name at all
         return gap, a

@@ -86,10 +86,18 @@ def default_index(tmp_path_factory, real_embedder) -> Path:
 
 
 @pytest.fixture(scope="session")
-def default_answerer(default_index, real_embedder):
+def reranker():
+    """The packaged ms-marco-MiniLM-L-12-v2 cross-encoder (ONNX), loaded once for the run."""
+    from qa.rerank import CrossEncoder
+
+    return CrossEncoder()
+
+
+@pytest.fixture(scope="session")
+def default_answerer(default_index, real_embedder, reranker):
     from qa.answer import Answerer
 
-    return Answerer.open(default_index, real_embedder)
+    return Answerer.open(default_index, real_embedder, reranker=reranker)
 
 
 # --- the web app (tests/test_api.py, test_web_*.py, test_browser.py) ---
