@@ -291,6 +291,8 @@ def eval_cmd(
     def progress(done: int, total: int) -> None:
         bar.total = total
         bar.update(done - bar.n)
+        if bar.disable and (done % 250 == 0 or done == total):  # a log file, not a terminal
+            click.echo(f"{done}/{total} questions", err=True)
 
     try:
         results = evaluate(
