@@ -189,6 +189,7 @@ class MilvusSearch:
     def __init__(self, config: MilvusConfig, uri: str, rows: dict[str, int]) -> None:
         self.config, self.uri = config, uri
         self.rows = rows  # row key -> chunk row in the generation
+        self.keys = sorted(rows, key=rows.__getitem__)  # chunk row -> row key
         self.vectors = self._connect()
 
     def _connect(self) -> MilvusVectors:
@@ -213,11 +214,18 @@ class MilvusSearch:
         after: datetime | None = None,
         before: datetime | None = None,
         author: str | None = None,
+        only: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
-        """Return up to k (row, score) pairs; the filters run inside Milvus."""
+        """Return up to k (row, score) pairs; the filters run inside Milvus.
+
+        `only` restricts the search to these chunk rows when no filter says it (a row set
+        that no date/author bound describes, e.g. one article's chunks).
+        """
         from pymilvus.exceptions import MilvusException
 
         expression = filter_expression(after, before, author)
+        if not expression and only is not None:
+            expression = "id in [" + ", ".join(quote(self.keys[r]) for r in only) + "]"
         try:
             hits = self.vectors.search(query, k, expression)
         except MilvusException:

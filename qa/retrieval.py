@@ -97,7 +97,7 @@ class Retriever:
         vector = self.embed(query) if isinstance(query, str) else query
         if self.index.milvus is not None:
             f = filters or Filters()
-            hits = self.index.milvus.search(vector, k, f.after, f.before, f.author)
+            hits = self.index.milvus.search(vector, k, f.after, f.before, f.author, rows)
         else:
             hits = _search(self.index.vectors, vector, k, rows)
         return [self._passage(r, s) for r, s in hits]
