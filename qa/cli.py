@@ -269,12 +269,20 @@ def serve_cmd(
     default=None,
     help="Questions the articles don't answer, one a line (default: the bundled list).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 16),
+    default=1,
+    show_default=True,
+    help="Processes sharing the questions (each loads its own models).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def eval_cmd(
     data_dir: Path,
     index_dir: Path | None,
     limit: int | None,
     off_topic: Path | None,
+    workers: int,
     as_json: bool,
 ) -> None:
     """Measure answer quality on DATA_DIR (articles/ and questions.jsonl).
@@ -301,6 +309,7 @@ def eval_cmd(
             limit,
             off_topic or OFF_TOPIC,
             progress,
+            workers,
         )
     except _core_errors() as err:
         raise QAError(str(err)) from None

@@ -105,10 +105,10 @@ def abstention(answerable: Sequence[float], off_topic: Sequence[float], threshol
     }
 
 
-def score(
+def collect(
     answerer: Answerer,
     questions: list[dict],
-    off_topic: list[str] = (),
+    off_topic: Sequence[str] = (),
     variants: Sequence[tuple[str, str, bool]] = VARIANTS,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
@@ -134,6 +134,25 @@ def score(
             s["marks"].append(highlight_hit(answer, q["answers"]))
         if progress:
             progress(n, len(questions) + len(off_topic))
+    return stats
+
+
+def merge(parts: Sequence[dict]) -> dict:
+    """Join the per-question lists that several workers collected."""
+    out: dict = {}
+    for part in parts:
+        for name, s in part.items():
+            mine = out.setdefault(name, {k: [] for k in s if k != "threshold"})
+            for key, values in s.items():
+                if key == "threshold":
+                    mine["threshold"] = values
+                else:
+                    mine[key].extend(values)
+    return out
+
+
+def summarize(stats: dict) -> dict:
+    """Turn collected lists into hit@1, hit@5, MRR, highlight rate, p50 latency, abstention."""
     out = {}
     for name, s in stats.items():
         ranks, total = s["ranks"], len(s["ranks"]) or 1
@@ -150,27 +169,77 @@ def score(
     return out
 
 
+def score(
+    answerer: Answerer,
+    questions: list[dict],
+    off_topic: Sequence[str] = (),
+    variants: Sequence[tuple[str, str, bool]] = VARIANTS,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Ask every question under every variant and summarise (one process)."""
+    return summarize(collect(answerer, questions, off_topic, variants, progress))
+
+
+def _collect_shard(
+    index_dir: Path, questions: list[dict], off_topic: list[str], name: str | None
+) -> dict:
+    """Run in a worker process: load the index and models once, collect one shard."""
+    import sys
+
+    from index.embedding import load_embedder
+
+    def report(done: int, total: int) -> None:
+        if done % 250 == 0 or done == total:
+            print(f"{name}: {done}/{total} questions", file=sys.stderr, flush=True)
+
+    answerer = Answerer.open(index_dir, load_embedder())
+    answerer.ask("warm up the reranker and the term statistics", k=1)
+    return collect(answerer, questions, off_topic, progress=report if name else None)
+
+
 def evaluate(
     data_dir: Path,
     index_dir: Path,
     limit: int | None = None,
     off_topic: Path | None = OFF_TOPIC,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> dict:
-    """Build (or reuse) the index of data_dir/articles and score every variant on its questions."""
+    """Build (or reuse) the index of data_dir/articles and score every variant on its questions.
+
+    With workers > 1 the questions are dealt round-robin to that many processes (each with
+    its own models); every worker still runs all variants side by side, question by question.
+    """
     from index.build import build
     from index.embedding import load_embedder
 
     embedder = load_embedder()
     build(Path(data_dir) / "articles", index_dir, embedder)
-    answerer = Answerer.open(index_dir, embedder)
-    answerer.ask("warm up the reranker and the term statistics", k=1)
     questions = load_questions(data_dir, limit)
     extra = load_off_topic(off_topic) if off_topic else []
-    return {
-        "data": str(data_dir),
-        "variants": score(answerer, questions, extra, progress=progress),
-    }
+    if workers <= 1:
+        answerer = Answerer.open(index_dir, embedder)
+        answerer.ask("warm up the reranker and the term statistics", k=1)
+        variants = score(answerer, questions, extra, progress=progress)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("spawn")  # no model threads carried over a fork
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            jobs = [
+                pool.submit(
+                    _collect_shard,
+                    index_dir,
+                    questions[w::workers],
+                    extra[w::workers],
+                    f"worker {w + 1}" if progress else None,
+                )
+                for w in range(workers)
+            ]
+            parts = [job.result() for job in jobs]
+        variants = summarize(merge(parts))
+    return {"data": str(data_dir), "variants": variants}
 
 
 def format_table(results: dict) -> str:

@@ -53,6 +53,9 @@ class CrossEncoder:
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Threads that spin while idle steal the CPU the embedder and other workers need:
+        # on a busy 2-core machine that made reranking ~25% slower.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )

@@ -113,3 +113,28 @@ def test_help_does_not_import_torch():
     code += "try: cli()\nexcept SystemExit: pass\nassert 'torch' not in sys.modules, 'torch'\n"
     code += "assert 'faiss' not in sys.modules, 'faiss'"
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_ask_explain_lists_every_ranking(runner, built):
+    args = ["ask", "Bird European expansion", "--index", str(built), "--json"]
+    result = runner.invoke([*args, "--explain", "--no-rerank", "-k", "3"])
+    assert result.exit_code == 0, result.output
+    explain = json.loads(result.output)["explain"]
+    assert explain["mode"] == "hybrid"
+    assert explain["bm25"] and explain["dense"] and explain["fused"]
+    assert explain["reranked"] == []  # --no-rerank
+    assert "explain" not in json.loads(runner.invoke([*args, "--no-rerank"]).output)
+    bm25_only = json.loads(
+        runner.invoke([*args, "--explain", "--no-rerank", "--mode", "bm25"]).output
+    )
+    assert bm25_only["explain"]["dense"] == [] and bm25_only["explain"]["bm25"]
+
+
+def test_ask_filters_from_the_command_line(runner, built):
+    args = ["ask", "Bird European expansion", "--index", str(built), "--json", "--no-rerank"]
+    answer = json.loads(runner.invoke([*args, "--author", "Anthony Ha"]).output)
+    assert answer["citations"] and {c["author"] for c in answer["citations"]} == {"Anthony Ha"}
+    none = json.loads(runner.invoke([*args, "--before", "2000-01-01"]).output)
+    assert none["answer"] is None and none["citations"] == [] and "filters" in none["message"]
+    bad = runner.invoke([*args, "--after", "yesterday"])
+    assert bad.exit_code == 2 and "not a date" in bad.output
