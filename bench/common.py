@@ -254,17 +254,11 @@ def get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
 
 
 class Server:
-    """`qa serve` (gunicorn) on 127.0.0.1 and a free port, stopped on exit.
+    """`qa serve` (gunicorn) on 127.0.0.1 and a free port, with extra flags; stopped on exit."""
 
-    With `app`, gunicorn runs that WSGI app with the flags and thread settings of `qa serve`.
-    """
-
-    def __init__(
-        self, index_dir: Path, workers: int = 2, env: dict | None = None, app: str | None = None
-    ) -> None:
-        self.index_dir, self.workers, self.app = index_dir, workers, app
+    def __init__(self, index_dir: Path, workers: int = 2, flags: Sequence[str] = ()) -> None:
+        self.index_dir, self.workers, self.flags = index_dir, workers, list(flags)
         self.port = free_port()
-        self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.ready_seconds = float("nan")
 
@@ -278,35 +272,12 @@ class Server:
             str(self.port),
             "--workers",
             str(self.workers),
+            *self.flags,
         ]
-        if self.app:  # the same gunicorn command and settings as `qa serve`, another app
-            cmd = [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(self.workers),
-                "--timeout",
-                "120",
-                "--access-logfile",
-                "-",
-                self.app,
-            ]
-            threads = str(max(1, (os.cpu_count() or 1) // self.workers))
-            self.env = {
-                "NEWSQA_THREADS": threads,
-                "OMP_NUM_THREADS": threads,
-                "TOKENIZERS_PARALLELISM": "false",
-                **self.env,
-                "NEWSQA_INDEX": str(self.index_dir),
-            }
         started = time.perf_counter()
         self.proc = subprocess.Popen(
             cmd,
             cwd=REPO,
-            env=self.env,
             stdout=subprocess.DEVNULL,  # the access log
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: we stop exactly what we started

@@ -4,8 +4,8 @@ Indexes of 1k, 10k, 100k and 1M chunks (real default corpus, then replicas with 
 vectors; bench/common.py). The Python API runs in this process on one thread (a serving
 worker's setting). HTTP goes through `qa serve` (gunicorn) on 127.0.0.1: latency with one
 worker and one question at a time; throughput with the default two workers and a few client
-threads for a fixed time; memory is the RSS of a warmed-up worker. `qa serve` reranks and has
-no switch yet, so the runs without rerank serve the same app from bench/wsgi_norerank.py.
+threads for a fixed time; memory is the RSS of a warmed-up worker. Runs without rerank use
+`qa serve --no-rerank`.
 
     .venv/bin/python -m bench.serve [--sizes 1000,10000,100000,1000000] [--seconds 20]
 """
@@ -38,18 +38,10 @@ from index.store import load_index, vector_index_kind
 from qa.answer import Answerer
 
 SIZES = "1000,10000,100000,1000000"
-NO_RERANK_APP = "bench.wsgi_norerank:app"
 
 
 def _answerer_takes_rerank() -> bool:
     return "rerank" in inspect.signature(Answerer.__init__).parameters
-
-
-def _server_rerank_default() -> str:
-    """Say whether the server reranks (it uses the Answerer's default)."""
-    if not _answerer_takes_rerank():
-        return "no (no reranker yet)"
-    return "yes" if inspect.signature(Answerer.__init__).parameters["rerank"].default else "no"
 
 
 def api_latency(index, embedder, rerank: bool | None, rounds: int) -> tuple[float, list[float]]:
@@ -152,10 +144,7 @@ def main() -> None:
     faiss.omp_set_num_threads(1)
     embedder = load_embedder(threads=1)
     reranks = [False, True] if _answerer_takes_rerank() else [None]
-    server_rerank = _server_rerank_default()
-    servers: list[tuple[str, str | None]] = [(server_rerank, None)]
-    if server_rerank == "yes":  # qa serve has no switch: serve the same app without it too
-        servers.append(("no", NO_RERANK_APP))
+    servers = [("yes", []), ("no", ["--no-rerank"])] if reranks[0] is not None else [("no", [])]
 
     api_rows, http_rows, memory_rows, build_rows, stage_rows = [], [], [], [], []
     for size in sizes:
@@ -171,28 +160,15 @@ def main() -> None:
             label = {None: "n/a", False: "no", True: "yes"}[rerank]
             api_rows.append([size, kind, label, len(ms), p50, p95, p99, p99 / p50, first])
         del index
-        for label, app in servers:
-            if app and size >= 1_000_000:
-                continue  # each 1M worker start costs minutes; the API row covers no-rerank
-            with Server(folder, workers=1, app=app) as server:
+        for label, flags in servers:
+            if label == "no" and size >= 1_000_000:
+                continue  # each 1M worker start costs a minute or more; the API row covers it
+            with Server(folder, workers=1, flags=flags) as server:
                 _warm(server, 2)
                 ms, errors = http_latency(server, 2 if label == "yes" else args.rounds)
                 p50, p95, p99 = percentiles(ms)
-                http_rows.append(
-                    [
-                        size,
-                        kind,
-                        label,
-                        app or "qa serve",
-                        len(ms),
-                        p50,
-                        p95,
-                        p99,
-                        p99 / p50,
-                        errors,
-                    ]
-                )
-                if app is None:  # the product's worker, reranker loaded when it reranks
+                http_rows.append([size, kind, label, len(ms), p50, p95, p99, p99 / p50, errors])
+                if label == servers[0][0]:  # the default worker (reranker loaded if it reranks)
                     rss = rss_mb(server.worker_pids()[0])
                     raw = size * 384 * 4 / 2**20
                     memory_rows.append([size, kind, raw, rss, rss / raw, server.ready_seconds])
@@ -214,8 +190,8 @@ def main() -> None:
         api_rows,
     )
     table(
-        "ask latency, HTTP (gunicorn, 1 worker, sequential client), ms",
-        ["chunks", "vectors", "rerank", "app", "n", "p50", "p95", "p99", "p99/p50", "errors"],
+        "ask latency, HTTP (qa serve, 1 worker, sequential client), ms",
+        ["chunks", "vectors", "rerank", "n", "p50", "p95", "p99", "p99/p50", "errors"],
         http_rows,
     )
     table(
@@ -226,20 +202,18 @@ def main() -> None:
 
     load_rows = []
     runs = [("default corpus", real_index()), ("100k", synthetic_index(100_000)[0])]
-    for (name, folder), (label, app) in itertools.product(runs, servers[::-1]):
+    for (name, folder), (label, flags) in itertools.product(runs, servers[::-1]):
         if label == "yes" and name != "default corpus":
             continue  # a reranked ask takes seconds on 2 cores: one such run says enough
-        with Server(folder, workers=2, app=app) as server:
+        with Server(folder, workers=2, flags=flags) as server:
             _warm(server, 8)
             ok, errors, ms = load(server, args.seconds, args.clients)
             p50, _, p99 = percentiles(ms) if ms else (float("nan"),) * 3
             rate = ok / args.seconds
-            load_rows.append(
-                [name, label, app or "qa serve", args.clients, args.seconds, rate, errors, p50, p99]
-            )
+            load_rows.append([name, label, args.clients, args.seconds, rate, errors, p50, p99])
     table(
-        "throughput: gunicorn (2 workers) under a fixed-time load from client threads",
-        ["index", "rerank", "app", "clients", "seconds", "req/s", "errors", "p50 ms", "p99 ms"],
+        "throughput: qa serve (2 workers) under a fixed-time load from client threads",
+        ["index", "rerank", "clients", "seconds", "req/s", "errors", "p50 ms", "p99 ms"],
         load_rows,
     )
 
