@@ -33,9 +33,10 @@ FOLLOW_UP_LOGIT = 2.0
 KIND_LOGIT = 1.0  # a snippet holding the kind of answer asked for (a date for "when") gains
 # Below these the best citation is taken not to answer the question (calibrated by `qa eval`
 # on squad-dev plus off-topic questions; see README): the cross-encoder's logit when
-# reranking, else the cosine similarity of question and passage.
+# reranking, else the cosine similarity of question and passage. A cosine means something
+# only for the model it was calibrated with: other embedders never abstain without reranking.
 ABSTAIN_LOGIT = 0.0
-ABSTAIN_COSINE = 0.43
+ABSTAIN_COSINE = {"all-MiniLM-L6-v2": 0.43}
 NOT_COVERED = "The articles don't cover this question; the closest passages are listed."
 
 
@@ -120,7 +121,7 @@ class Explanation:
     fused: tuple[Candidate, ...]
     reranked: tuple[Candidate, ...]
     confidence: float
-    threshold: float
+    threshold: float | None  # None: no calibrated threshold for this model, never abstains
     boosted_article: str | None = None
 
     def to_json(self) -> dict:
@@ -310,7 +311,7 @@ class Answerer:
         else:
             row = windows[0].passage.row
             confidence = float(vector[0] @ self.index.vectors.reconstruct(int(row)))
-            threshold = ABSTAIN_COSINE
+            threshold = ABSTAIN_COSINE.get(self.embedder.name)
         explanation = None
         if explain:
             explanation = Explanation(
@@ -329,6 +330,6 @@ class Answerer:
         # A follow-up answered from the article of the previous answer stays on a topic the
         # articles cover: its lower scores come from the pointing words, not from the topic.
         on_topic = query.article_id is not None and citations[0].article_id == query.article_id
-        if confidence < threshold and not on_topic:
+        if threshold is not None and confidence < threshold and not on_topic:
             return Answer(question, None, citations, NOT_COVERED, explanation)
         return Answer(question, citations[0].snippet, citations, None, explanation)

@@ -164,7 +164,7 @@ def summarize(stats: dict) -> dict:
             "highlight": sum(s["marks"]) / total,
             "p50_ms": float(np.percentile(s["seconds"], 50) * 1000) if s["seconds"] else 0.0,
         }
-        if s["off"]:
+        if s["off"] and s["threshold"] is not None:
             out[name]["abstention"] = abstention(s["conf"], s["off"], s["threshold"])
     return out
 
