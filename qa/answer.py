@@ -13,11 +13,12 @@ from index.errors import IndexFormatError
 from index.store import Index, load_index
 from qa.dedup import distinct, near_copy, shingles
 from qa.errors import BadQuestion, check_question
+from qa.explain import Candidate, Explanation
 from qa.followup import resolve
 from qa.query import Filters, Turn
 from qa.reading import Reader, Snippet
 from qa.rerank import CrossEncoder
-from qa.retrieval import Passage, Retriever, fuse
+from qa.retrieval import Retriever, fuse
 from qa.terms import document_frequencies, idf
 
 MAX_K = 20
@@ -88,54 +89,6 @@ class Citation:
             "highlight": list(self.highlight) if self.highlight else None,
             "article_id": self.article_id,
             "chunk_id": self.chunk_id,
-        }
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One passage in one of the ranked lists behind an answer (for --explain)."""
-
-    chunk_id: str
-    title: str
-    score: float
-
-    @classmethod
-    def of(cls, passage: Passage, score: float | None = None) -> Candidate:
-        """Describe a passage with its score (by default the one it was retrieved with)."""
-        value = passage.score if score is None else score
-        return cls(passage.chunk.id, passage.article.title, round(float(value), 4))
-
-    def to_json(self) -> dict:
-        """Return the candidate as plain JSON types."""
-        return {"chunk_id": self.chunk_id, "title": self.title, "score": self.score}
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """How an answer was found: the query searched and every ranked list, best first."""
-
-    query: str
-    mode: str
-    bm25: tuple[Candidate, ...]
-    dense: tuple[Candidate, ...]
-    fused: tuple[Candidate, ...]
-    reranked: tuple[Candidate, ...]
-    confidence: float
-    threshold: float | None  # None: no calibrated threshold for this model, never abstains
-    boosted_article: str | None = None
-
-    def to_json(self) -> dict:
-        """Return the explanation as plain JSON types."""
-        return {
-            "query": self.query,
-            "mode": self.mode,
-            "bm25": [c.to_json() for c in self.bm25],
-            "dense": [c.to_json() for c in self.dense],
-            "fused": [c.to_json() for c in self.fused],
-            "reranked": [c.to_json() for c in self.reranked],
-            "confidence": round(self.confidence, 4),
-            "threshold": self.threshold,
-            "boosted_article": self.boosted_article,
         }
 
 
