@@ -16,6 +16,7 @@ import argparse
 import inspect
 import itertools
 import json
+import os
 import threading
 import time
 
@@ -24,6 +25,7 @@ import faiss
 from bench.common import (
     QUESTIONS,
     Server,
+    cpu_seconds,
     machine_note,
     percentiles,
     post,
@@ -207,13 +209,30 @@ def main() -> None:
             continue  # a reranked ask takes seconds on 2 cores: one such run says enough
         with Server(folder, workers=2, flags=flags) as server:
             _warm(server, 8)
+            workers = server.worker_pids()
+            cpu = sum(map(cpu_seconds, workers))
             ok, errors, ms = load(server, args.seconds, args.clients)
+            cpu_ms = 1000 * (sum(map(cpu_seconds, workers)) - cpu) / max(1, ok + errors)
             p50, _, p99 = percentiles(ms) if ms else (float("nan"),) * 3
             rate = ok / args.seconds
-            load_rows.append([name, label, args.clients, args.seconds, rate, errors, p50, p99])
+            cores = os.cpu_count() or 1
+            load_rows.append(
+                [name, label, args.clients, rate, errors, p50, p99, cpu_ms, 1000 * cores / cpu_ms]
+            )
     table(
-        "throughput: qa serve (2 workers) under a fixed-time load from client threads",
-        ["index", "rerank", "clients", "seconds", "req/s", "errors", "p50 ms", "p99 ms"],
+        f"throughput: qa serve (2 workers), {args.seconds:.0f} s of load from client threads; "
+        "the last column is cores x 1000 / worker CPU ms per request",
+        [
+            "index",
+            "rerank",
+            "clients",
+            "req/s",
+            "errors",
+            "p50 ms",
+            "p99 ms",
+            "worker CPU ms/req",
+            "req/s the cores allow",
+        ],
         load_rows,
     )
 
