@@ -109,3 +109,20 @@ def test_unknown_model_or_mismatched_backend_is_refused():
         load_embedder(INT8_MODEL_NAME, backend="torch")
     with pytest.raises(ValueError, match="unknown embedder backend"):
         load_embedder(backend="gpu")
+
+
+@pytest.mark.model
+def test_an_int8_index_is_served_with_int8(monkeypatch, tiny_seeds, tmp_path):
+    from index.build import build
+    from index.store import load_index
+    from web import create_app
+
+    monkeypatch.setenv("NEWSQA_EMBEDDER", "onnx-int8")
+    build(tiny_seeds, tmp_path / "ix", load_embedder())
+    assert load_index(tmp_path / "ix").meta["model"] == INT8_MODEL_NAME
+    app = create_app({"INDEX_DIR": str(tmp_path / "ix"), "RERANK": False})
+    reply = app.test_client().post("/api/ask", json={"question": "how much did Alibaba invest?"})
+    assert reply.status_code == 200, reply.get_json()
+    assert "US$200 million" in reply.get_json()["answer"]
+    empty = create_app({"INDEX_DIR": str(tmp_path / "none"), "RERANK": False}).test_client()
+    assert empty.get("/healthz").get_json()["model"] == INT8_MODEL_NAME  # before any index

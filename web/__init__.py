@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, Response
 
-from index.embedding import MODEL_NAME, Embedder, load_embedder
+from index.embedding import Embedder, load_embedder, model_name
 from index.store import Index
 from qa.answer import Answerer
 from web.live_index import FixedIndex, LiveIndex
@@ -58,7 +58,7 @@ def create_app(
         source = LiveIndex(
             Path(app.config["INDEX_DIR"]),
             (lambda: embedder) if embedder is not None else load_embedder,
-            model=embedder.name if embedder is not None else MODEL_NAME,
+            model=embedder.name if embedder is not None else model_name(),  # NEWSQA_EMBEDDER
             interval=float(app.config["RELOAD_INTERVAL"]),
             options={"rerank": bool(app.config["RERANK"])},
         )
