@@ -94,7 +94,8 @@ def article_id(seeds_dir: Path, path: Path) -> str:
     return path.relative_to(seeds_dir).with_suffix("").as_posix()
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Return whether a process with this pid exists (a lock or status holder)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -118,7 +119,7 @@ def build_lock(index_dir: Path) -> Iterator[None]:
                 pid = int(lock.read_text().strip() or 0)
             except (OSError, ValueError):
                 pid = 0
-            if pid and _pid_alive(pid):
+            if pid and pid_alive(pid):
                 raise BuildLocked(f"another build (pid {pid}) holds {lock}") from None
             lock.unlink(missing_ok=True)  # stale: its owner is gone
     else:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from index.build import build, build_lock
+from index.build import build, build_lock, pid_alive
 from index.embedding import Embedder
 from index.errors import BuildLocked, IndexError_
 
@@ -27,16 +27,6 @@ PROGRESS_EVERY = 0.5  # seconds between status writes while embedding
 
 def _now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Rebuilder:
@@ -96,7 +86,7 @@ class Rebuilder:
             return {"state": "idle"}
         except (OSError, ValueError) as err:
             return {"state": "idle", "error": {"code": "status_unreadable", "message": str(err)}}
-        if status.get("state") == "running" and not _pid_alive(int(status.get("pid") or 0)):
+        if status.get("state") == "running" and not pid_alive(int(status.get("pid") or 0)):
             status["state"] = "failed"
             status["error"] = {
                 "code": "interrupted",
