@@ -2,6 +2,8 @@
 
 Same vectors, same queries, measured side by side in one run (each query runs on both stores
 back to back, so machine noise hits both alike). Exact search on both (FLAT / IndexFlatIP).
+Then the next generation's Lite file, as a rebuild makes it after one article changed and one
+was added: a copy of the current file plus a diff, against filling a new file from scratch.
 
     .venv/bin/python -m bench.milvus [--rows 100000] [--queries 200]
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +22,7 @@ import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
-from index.milvus import MilvusConfig, MilvusVectors, filter_expression, row_key
+from index.milvus import MilvusConfig, MilvusVectors, copy_lite_file, filter_expression, row_key
 
 DIM = 384
 PER_ARTICLE = 10
@@ -41,6 +44,22 @@ def corpus(rows: int, seed: int = 0):
 
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q) * 1000)
+
+
+def next_generation(tmp: Path, articles, chunks, vectors) -> tuple[float, int, int]:
+    """Time copy + diff for the next Lite file: a0 changed, one new article; return (s, +, -)."""
+    articles = {**articles, "a0": replace(articles["a0"], content_hash="changed")}
+    new = Article("new", "", "", None, "", "", "", "h-new")
+    articles["new"] = new
+    chunks = chunks + [Chunk(f"new#{n}", "new", "", 0, 0) for n in range(PER_ARTICLE)]
+    vectors = np.concatenate([vectors, vectors[:PER_ARTICLE]])
+    started = time.perf_counter()
+    copy_lite_file(tmp / "bench.db", tmp / "next.db")
+    store = MilvusVectors(MilvusConfig(str(tmp / "next.db")))
+    inserted, deleted = store.sync(articles, chunks, vectors, "m")
+    seconds = time.perf_counter() - started
+    store.close()
+    return seconds, inserted, deleted
 
 
 def main() -> None:
@@ -68,9 +87,9 @@ def main() -> None:
         faiss_insert = time.perf_counter() - started
         store = MilvusVectors(MilvusConfig(str(Path(tmp) / "bench.db")))
         started = time.perf_counter()
-        store.sync(articles, chunks, vectors)
+        store.sync(articles, chunks, vectors, "m")
         milvus_insert = time.perf_counter() - started
-        rows = {row_key(c, articles[c.article_id]): i for i, c in enumerate(chunks)}
+        rows = {row_key(c, articles[c.article_id], "m"): i for i, c in enumerate(chunks)}
         times: dict[str, list[float]] = {k: [] for k in ("faiss", "milvus", "faiss+f", "milvus+f")}
         agree = 0
         selector = faiss.SearchParameters(sel=faiss.IDSelectorBatch(admitted))
@@ -89,6 +108,7 @@ def main() -> None:
             store.search(q, 10, expr)
             times["milvus+f"].append(time.perf_counter() - t)
         size = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file())
+        next_gen = next_generation(Path(tmp), articles, chunks, vectors)
         store.close()
     print(f"{args.rows:,} vectors x {DIM} dims, {args.queries} queries, k=10, exact search")
     print(f"{'store':<22}{'insert/s':>12}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
@@ -106,6 +126,12 @@ def main() -> None:
     print(
         f"filter admits {len(admitted):,} rows; Milvus Lite file: {size / 2**20:.0f} MiB "
         f"(raw vectors {vectors.nbytes / 2**20:.0f} MiB)"
+    )
+    seconds, inserted, deleted = next_gen
+    print(
+        f"next Lite generation (one article changed, one added): copy + diff {seconds:.1f} s "
+        f"(+{inserted} -{deleted} rows) vs filling a new file {milvus_insert:.1f} s: "
+        f"ratio {seconds / milvus_insert:.3f}"
     )
 
 

@@ -28,3 +28,7 @@ class IndexFormatError(IndexError_):
 
 class BuildLocked(IndexError_):
     """Another build holds the index lock."""
+
+
+class StoreUnavailable(IndexError_):
+    """The vector store (a Milvus server, or a Lite file another process holds) cannot be used."""

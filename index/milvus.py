@@ -10,21 +10,31 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
+import threading
+import weakref
+from collections import Counter
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
+from index.errors import StoreUnavailable
 
 COLLECTION = "newsqa_chunks"
 LITE_FILE = "milvus.db"  # a Lite file lives inside each generation folder (see `lite_uri`)
 INSERT_BATCH = 2000  # Milvus Lite 2.5 slows down sharply on inserts above ~4,500 rows
 MAX_TOPK = 16384  # Milvus's own cap on `limit`
 NO_DATE = -(2**62)  # undated articles: below every bound, so a date filter excludes them
+# Milvus Lite's gRPC server accepts a client ping at most every 5 minutes and answers pymilvus'
+# default 10 s keepalive with GOAWAY "too_many_pings"; a unix socket needs no keepalive.
+LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 2**31 - 1}
 
 
 @dataclass(frozen=True)
@@ -49,9 +59,19 @@ class MilvusConfig:
         )
 
 
-def row_key(chunk: Chunk, article: Article) -> str:
-    """Name a chunk's row by what it contains, so changed text never reuses a key."""
-    return hashlib.sha1(f"{chunk.id}\0{article.content_hash}".encode()).hexdigest()
+ROW_KEYS = 2  # version of `row_key`, recorded in meta.json and checked on load
+
+
+def public_uri(uri: str) -> str:
+    """Drop user:password from a server URI, so meta.json never holds a secret."""
+    parts = urlsplit(uri)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+def row_key(chunk: Chunk, article: Article, model: str) -> str:
+    """Name a chunk's row by what it contains and which model embedded it, so changed text or
+    a new model of the same dimension never reuses a key (and never keeps the old vector)."""
+    return hashlib.sha1(f"{model}\0{chunk.id}\0{article.content_hash}".encode()).hexdigest()
 
 
 def _timestamp(date: datetime | None) -> int:
@@ -78,24 +98,99 @@ def filter_expression(
     return " and ".join(parts)
 
 
+class LiteProcesses:
+    """Count the users of each Milvus Lite file in this process; stop its server after the last.
+
+    milvus_lite starts one server process per file and keeps it until the interpreter exits,
+    so a long-running service that reloads generations would collect one process per rebuild.
+    The table is process-wide because milvus_lite's own server table is.
+    """
+
+    def __init__(self) -> None:
+        # Reentrant: a garbage-collected MilvusVectors may release inside an open() here.
+        self._lock = threading.RLock()
+        self._users: Counter[str] = Counter()
+
+    def open(self, path: str) -> None:
+        """Start (or share) the server for this file; count one more user."""
+        from milvus_lite.server_manager import server_manager_instance
+
+        path = str(Path(path).resolve())
+        with self._lock:  # held while starting, so a concurrent last close cannot stop it
+            if server_manager_instance.start_and_get_uri(path) is None:
+                raise StoreUnavailable(
+                    f"cannot open the Milvus Lite file {path}: Lite lets one process open a file "
+                    "(is `qa serve` running on this index?); stop it, ask through its API, "
+                    "or use a Milvus server"
+                )
+            self._users[path] += 1
+
+    def close(self, path: str) -> None:
+        """Count one user less; stop the file's server when none is left."""
+        from milvus_lite.server_manager import server_manager_instance
+
+        path = str(Path(path).resolve())
+        with self._lock:
+            self._users[path] -= 1
+            if self._users[path] <= 0:
+                del self._users[path]
+                server_manager_instance.release_server(path)
+
+    def running(self) -> list[str]:
+        """Return the files whose servers this process keeps running."""
+        with self._lock:
+            return sorted(self._users)
+
+
+LITE = LiteProcesses()
+
+
+def _close_client(client, lite_path: str | None) -> None:
+    client.close()
+    if lite_path is not None:
+        LITE.close(lite_path)
+
+
 class MilvusVectors:
-    """One Milvus collection of chunk vectors; opened by a build (sync) or a reader (search)."""
+    """One Milvus collection of chunk vectors; opened by a build (sync) or a reader (search).
+
+    Each instance owns its connection (and its share of a Lite server): `close()` or garbage
+    collection releases both, so a dropped index generation stops its Lite process.
+    """
 
     def __init__(self, config: MilvusConfig, uri: str | None = None) -> None:
         from pymilvus import MilvusClient  # lazy: pymilvus takes a second to import
+        from pymilvus.exceptions import MilvusException
 
         self.config = config
-        self.client = MilvusClient(uri=uri or config.uri, token=config.token)
         self.name = config.collection
+        uri = uri or config.uri
+        lite_path = uri if config.is_lite else None
+        options = {"grpc_options": LITE_GRPC_OPTIONS} if lite_path else {}
+        if lite_path:
+            LITE.open(lite_path)
+        try:
+            # dedicated: pymilvus otherwise shares one channel per address and never closes it.
+            self.client = MilvusClient(uri=uri, token=config.token, dedicated=True, **options)
+        except BaseException as err:
+            if lite_path:
+                LITE.close(lite_path)
+            if not isinstance(err, MilvusException):
+                raise
+            where = uri if lite_path else public_uri(uri)
+            raise StoreUnavailable(f"cannot connect to Milvus at {where}: {err.message}") from err
+        self._finalizer = weakref.finalize(self, _close_client, self.client, lite_path)
 
     def close(self) -> None:
-        """Release the connection (and stop Milvus Lite's process)."""
-        self.client.close()
+        """Close the connection; the last user of a Lite file also stops its server."""
+        self._finalizer()
 
     def ensure_collection(self, dim: int) -> None:
-        """Create the collection (FLAT, inner product) if it does not exist, and load it."""
+        """Create the collection (FLAT, inner product) unless it exists with this dimension."""
         from pymilvus import DataType, MilvusClient
 
+        if self.client.has_collection(self.name) and self.dim() != dim:
+            self.client.drop_collection(self.name)  # another model: no row can be kept
         if not self.client.has_collection(self.name):
             schema = MilvusClient.create_schema(auto_id=False)
             schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
@@ -110,6 +205,11 @@ class MilvusVectors:
             self.client.create_collection(self.name, schema=schema, index_params=params)
         self.client.load_collection(self.name)
 
+    def dim(self) -> int | None:
+        """Return the dimension of the collection's vectors."""
+        fields = self.client.describe_collection(self.name)["fields"]
+        return next((f["params"]["dim"] for f in fields if f["name"] == "vector"), None)
+
     def keys(self) -> set[str]:
         """Return every row key in the collection."""
         keys: set[str] = set()
@@ -120,12 +220,16 @@ class MilvusVectors:
         return keys
 
     def sync(
-        self, articles: dict[str, Article], chunks: Iterable[Chunk], vectors: np.ndarray
+        self,
+        articles: dict[str, Article],
+        chunks: Iterable[Chunk],
+        vectors: np.ndarray,
+        model: str,
     ) -> tuple[int, int]:
         """Make the collection hold exactly these chunks; return (inserted, deleted)."""
         chunks = list(chunks)
         self.ensure_collection(vectors.shape[1])
-        wanted = {row_key(c, articles[c.article_id]): i for i, c in enumerate(chunks)}
+        wanted = {row_key(c, articles[c.article_id], model): i for i, c in enumerate(chunks)}
         present = self.keys()
         stale = sorted(present - set(wanted))
         for i in range(0, len(stale), INSERT_BATCH):
@@ -168,44 +272,91 @@ def lite_uri(generation_dir: Path, config: MilvusConfig) -> str:
     return str(Path(generation_dir) / Path(config.uri).name)
 
 
+def copy_lite_file(source: Path, target: Path) -> bool:
+    """Copy a Lite file (SQLite) consistently, even while a Lite server reads it."""
+    if not source.is_file():
+        return False
+    try:
+        with (
+            closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
+            closing(sqlite3.connect(target)) as dst,
+        ):
+            src.backup(dst)
+    except sqlite3.Error:
+        target.unlink(missing_ok=True)
+        return False
+    return True
+
+
 def sync_generation(
-    generation_dir: Path, articles: dict[str, Article], chunks: list[Chunk], vectors: np.ndarray
+    generation_dir: Path,
+    articles: dict[str, Article],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    model: str,
+    previous: Path | None = None,
 ) -> dict:
-    """Bring Milvus in line with a generation being written; return what to record in meta."""
+    """Bring Milvus in line with a generation being written; return what to record in meta.
+
+    A Lite generation starts from a copy of the previous generation's Lite file, so a rebuild
+    writes only the rows that changed (Lite inserts only ~800 rows/s).
+    """
     config = MilvusConfig.from_env()
     uri = lite_uri(generation_dir, config) if config.is_lite else config.uri
+    copied = (
+        config.is_lite
+        and previous is not None
+        and copy_lite_file(Path(lite_uri(previous, config)), Path(uri))
+    )
     store = MilvusVectors(config, uri)
     try:
-        inserted, deleted = store.sync(articles, chunks, vectors)
+        inserted, deleted = store.sync(articles, chunks, vectors, model)
     finally:
         store.close()
-    where = Path(uri).name if config.is_lite else config.uri
-    return {"uri": where, "lite": config.is_lite, "inserted": inserted, "deleted": deleted}
+    return {
+        "uri": Path(uri).name if config.is_lite else public_uri(config.uri),
+        "lite": config.is_lite,
+        "keys": ROW_KEYS,
+        "copied_previous": copied,
+        "inserted": inserted,
+        "deleted": deleted,
+    }
 
 
 class MilvusSearch:
     """Dense search for one loaded generation: Milvus hits mapped back to its chunk rows."""
 
-    def __init__(self, config: MilvusConfig, uri: str, rows: dict[str, int]) -> None:
-        self.config, self.uri = config, uri
+    def __init__(self, config: MilvusConfig, rows: dict[str, int]) -> None:
+        self.config = config
         self.rows = rows  # row key -> chunk row in the generation
         self.keys = sorted(rows, key=rows.__getitem__)  # chunk row -> row key
         self.vectors = self._connect()
 
     def _connect(self) -> MilvusVectors:
-        vectors = MilvusVectors(self.config, self.uri)
+        vectors = MilvusVectors(self.config)
         vectors.client.load_collection(vectors.name)  # a reopened collection starts released
         return vectors
 
     @classmethod
     def open(
-        cls, generation_dir: Path, articles: dict[str, Article], chunks: tuple[Chunk, ...]
+        cls,
+        generation_dir: Path,
+        record: dict,
+        articles: dict[str, Article],
+        chunks: tuple[Chunk, ...],
+        model: str,
     ) -> MilvusSearch:
-        """Connect to the generation's Lite file, or to the configured server."""
-        config = MilvusConfig.from_env()
-        uri = lite_uri(generation_dir, config) if config.is_lite else config.uri
-        rows = {row_key(c, articles[c.article_id]): i for i, c in enumerate(chunks)}
-        return cls(config, uri, rows)
+        """Connect to where the build put this generation (its meta's record), not to where
+        the environment points now: only the server's token comes from the environment."""
+        env = MilvusConfig.from_env()
+        if record["lite"]:
+            config = MilvusConfig(str(Path(generation_dir) / record["uri"]))
+        elif public_uri(env.uri) == record["uri"]:
+            config = env  # the same server: keep credentials given in the URI
+        else:
+            config = MilvusConfig(record["uri"], env.token)
+        rows = {row_key(c, articles[c.article_id], model): i for i, c in enumerate(chunks)}
+        return cls(config, rows)
 
     def search(
         self,
@@ -229,8 +380,12 @@ class MilvusSearch:
         try:
             hits = self.vectors.search(query, k, expression)
         except MilvusException:
-            # gRPC drops idle channels (GOAWAY "too_many_pings" from Milvus Lite): reconnect once.
-            self.vectors = self._connect()
-            hits = self.vectors.search(query, k, expression)
+            # A server restarted or a network blip: open a new connection and try once more.
+            stale, self.vectors = self.vectors, self._connect()
+            stale.close()
+            try:
+                hits = self.vectors.search(query, k, expression)
+            except MilvusException as err:
+                raise StoreUnavailable(f"Milvus search failed: {err.message}") from err
         # A server collection may already hold rows of a newer generation: skip those.
         return [(self.rows[key], score) for key, score in hits if key in self.rows]

@@ -18,7 +18,7 @@ from index.articles import Article
 from index.chunking import Chunk
 from index.errors import IndexFormatError, IndexNotFound
 from index.lexical import LEXICAL_DIR, Lexical
-from index.milvus import MilvusSearch, sync_generation
+from index.milvus import ROW_KEYS, MilvusSearch, sync_generation
 
 FORMAT_VERSION = 1
 STORES = ("faiss", "milvus")
@@ -53,7 +53,13 @@ class Index:
         """The Milvus collection that serves this generation's dense search, if built so."""
         if self.meta.get("store", "faiss") != "milvus":
             return None
-        return MilvusSearch.open(self.path / self.generation, self.articles, self.chunks)
+        return MilvusSearch.open(
+            self.path / self.generation,
+            self.meta["milvus"],
+            self.articles,
+            self.chunks,
+            self.meta["model"],
+        )
 
     def chunk_vectors(self) -> np.ndarray:
         """Return all chunk vectors as one float32 array (for reuse by a rebuild)."""
@@ -148,6 +154,22 @@ def _next_generation(index_dir: Path) -> str:
     return f"{_GEN_PREFIX}{max(numbers, default=0) + 1:06d}"
 
 
+def serves_milvus_lite(index_dir: Path) -> bool:
+    """Return whether the live generation, or the next build, keeps vectors in a Lite file."""
+    from index.milvus import MilvusConfig
+
+    if store_kind() == "milvus" and MilvusConfig.from_env().is_lite:
+        return True
+    name = current_generation(Path(index_dir))
+    if name is None:
+        return False
+    try:
+        meta = json.loads((Path(index_dir) / name / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return meta.get("store") == "milvus" and bool(meta.get("milvus", {}).get("lite"))
+
+
 def save_index(
     index_dir: Path,
     articles: list[Article],
@@ -186,7 +208,15 @@ def save_index(
         "store": store_kind(),
     }
     if meta["store"] == "milvus":  # FAISS files stay the durable copy that rebuilds reuse
-        meta["milvus"] = sync_generation(tmp, {a.id: a for a in articles}, chunks, vectors)
+        live = current_generation(index_dir)
+        meta["milvus"] = sync_generation(
+            tmp,
+            {a.id: a for a in articles},
+            chunks,
+            vectors,
+            model,
+            previous=index_dir / live if live else None,
+        )
     _write(tmp / "meta.json", json.dumps(meta, indent=2))
     with open(tmp / "vectors.faiss", "rb") as fh:
         os.fsync(fh.fileno())
@@ -225,6 +255,10 @@ def load_index(index_dir: Path, model: str | None = None) -> Index:
         raise IndexFormatError(
             f"index {gen} has format {meta.get('format')!r}, this version reads {FORMAT_VERSION}; "
             "rebuild it with: qa index --full"
+        )
+    if meta.get("store") == "milvus" and meta.get("milvus", {}).get("keys") != ROW_KEYS:
+        raise IndexFormatError(
+            f"index {gen} names its Milvus rows the old way; rebuild it with: qa index --full"
         )
     if model is not None and meta.get("model") != model:
         raise IndexFormatError(

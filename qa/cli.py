@@ -223,6 +223,19 @@ def serve_cmd(
     os.environ["NEWSQA_SEEDS"] = str(seeds)  # where POST /api/rebuild reads articles from
     if no_rerank:
         os.environ["NEWSQA_RERANK"] = "0"
+    from index.store import serves_milvus_lite
+
+    try:
+        lite = serves_milvus_lite(index_dir)
+    except _core_errors() as err:  # a bad NEWSQA_STORE
+        raise QAError(str(err)) from None
+    if workers > 1 and lite:
+        click.echo(
+            "Milvus Lite lets one process open its file: serving with 1 worker "
+            "(a Milvus server, NEWSQA_MILVUS_URI=http://..., has no such limit)",
+            err=True,
+        )
+        workers = 1
     # A sync worker answers one request at a time, so one thread each (ONNX Runtime, torch,
     # FAISS's OpenMP) keeps workers x threads within the cores instead of oversubscribing them.
     threads = str(max(1, (os.cpu_count() or 1) // max(1, workers)))

@@ -270,6 +270,21 @@ def test_a_crash_is_json_without_internals(web_index, fake_embedder):
     assert b"secret" not in response.data and b"Traceback" not in response.data
 
 
+def test_a_vector_store_that_cannot_be_reached_is_503(web_index, fake_embedder):
+    from index.errors import StoreUnavailable
+    from qa.answer import Answerer
+
+    class Unreachable(Answerer):
+        def ask(self, *args, **kwargs):
+            raise StoreUnavailable("cannot connect to Milvus at http://milvus:19530: timeout")
+
+    app = create_app(answerer=Unreachable.open(web_index, fake_embedder))
+    response = app.test_client().post("/api/ask", json={"question": "Bird"})
+    body = conform(app, response, "POST", "/api/ask")
+    assert response.status_code == 503 and body["error"]["code"] == "store_unavailable"
+    assert "Milvus" in body["error"]["message"] and response.headers["Retry-After"] == "5"
+
+
 def test_an_index_object_can_be_passed(web_index, fake_embedder):
     from index.store import load_index
 

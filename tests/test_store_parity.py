@@ -6,7 +6,7 @@ import shutil
 from datetime import UTC, datetime
 
 import pytest
-from conftest import ALIYUN, SEEDS
+from conftest import ALIYUN, SEEDS, FakeEmbedder
 
 pytest.importorskip("milvus_lite")
 
@@ -63,19 +63,54 @@ def test_same_top_chunks_with_and_without_filters(tiny_seeds, tmp_path, fake_emb
     _same_results(flat, milvus, fake_embedder)
 
 
+def _chunks_of(index, article_id):
+    return sum(c.article_id == article_id for c in index.chunks)
+
+
 def test_same_after_incremental_rebuild(tiny_seeds, tmp_path, fake_embedder, monkeypatch):
-    _build_both(tiny_seeds, tmp_path, fake_embedder, monkeypatch)
-    shutil.copy(SEEDS / "BoredApesNFTstartupYugaLabsraisesseedroundatmonster4Bvaluation.txt", tiny_seeds)
+    _, before = _build_both(tiny_seeds, tmp_path, fake_embedder, monkeypatch)
+    shutil.copy(
+        SEEDS / "BoredApesNFTstartupYugaLabsraisesseedroundatmonster4Bvaluation.txt", tiny_seeds
+    )
     aliyun = tiny_seeds / ALIYUN
     aliyun.write_text(aliyun.read_text().replace("US$200 million", "US$250 million"))
     (tiny_seeds / "BeyondTheBitcoinBubble.txt").unlink()
     flat, milvus = _build_both(tiny_seeds, tmp_path, fake_embedder, monkeypatch)
     assert set(flat.articles) == set(milvus.articles) and len(flat.articles) == 5
-    # only the changed and the new article were written to Milvus; the removed one is gone
+    # the Lite file started from the previous one: only the changed and the new article were
+    # written, the old rows of the changed and the removed article deleted
+    new = "BoredApesNFTstartupYugaLabsraisesseedroundatmonster4Bvaluation"
+    aliyun_id, bubble = ALIYUN.removesuffix(".txt"), "BeyondTheBitcoinBubble"
+    sync = milvus.meta["milvus"]
+    assert sync["copied_previous"] is True
+    assert sync["inserted"] == _chunks_of(milvus, new) + _chunks_of(milvus, aliyun_id)
+    assert sync["deleted"] == _chunks_of(before, bubble) + _chunks_of(before, aliyun_id)
     _same_results(flat, milvus, fake_embedder)
 
 
-def test_switching_store_moves_vectors_without_re_embedding(tiny_seeds, tmp_path, fake_embedder, monkeypatch):
+class OtherModel(FakeEmbedder):
+    """Same dimension, other vectors: what switching to another (e.g. int8) model does."""
+
+    name = "other-fake-model"
+
+    def _word(self, word: str):
+        return super()._word(word + "#other")
+
+
+def test_a_new_model_of_the_same_dimension_replaces_every_vector(
+    tiny_seeds, tmp_path, fake_embedder, monkeypatch
+):
+    _build_both(tiny_seeds, tmp_path, fake_embedder, monkeypatch)
+    other = OtherModel()
+    flat, milvus = _build_both(tiny_seeds, tmp_path, other, monkeypatch)
+    assert milvus.meta["model"] == other.name
+    assert milvus.meta["milvus"]["deleted"] == len(milvus.chunks)  # no old vector survives
+    _same_results(flat, milvus, other)
+
+
+def test_switching_store_moves_vectors_without_re_embedding(
+    tiny_seeds, tmp_path, fake_embedder, monkeypatch
+):
     monkeypatch.setenv("NEWSQA_STORE", "faiss")
     build(tiny_seeds, tmp_path / "ix", fake_embedder)
     seen = fake_embedder.texts_seen

@@ -65,7 +65,11 @@ def test_gunicorn_answers_503_then_picks_up_the_index(tmp_path, default_index):
         assert _call(f"{base}/api/ask", {"question": "x" * 70_000})[0] == 413
 
         # `qa index` finishes meanwhile (published atomically, as index/store.py does it).
-        shutil.copytree(default_index, tmp_path / "staging")
+        # Skip Milvus Lite's lock file: this process may serve default_index, and closing any
+        # descriptor of a file drops the process's POSIX lock on it, which stops the Lite server.
+        shutil.copytree(
+            default_index, tmp_path / "staging", ignore=shutil.ignore_patterns(".*.lock")
+        )
         index_dir.parent.mkdir()
         os.rename(tmp_path / "staging", index_dir)
         deadline = time.monotonic() + 180
@@ -108,3 +112,27 @@ def test_serve_passes_its_options_to_the_workers(monkeypatch, tmp_path):
     assert create_app().extensions["newsqa.index"].options == {"rerank": False}
     monkeypatch.delenv("NEWSQA_RERANK")
     assert create_app().extensions["newsqa.index"].options == {"rerank": True}
+
+
+@pytest.mark.parametrize("store", ["faiss", "milvus"])
+def test_serve_runs_one_worker_on_a_milvus_lite_file(store, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    for name in ("NEWSQA_INDEX", "NEWSQA_SEEDS", "NEWSQA_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.setenv(name, "")  # restored after the test: `qa serve` sets them
+    monkeypatch.setenv("NEWSQA_STORE", store)
+    monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)
+    calls = []
+    monkeypatch.setattr(os, "execvp", lambda file, argv: calls.append(argv))
+    result = CliRunner().invoke(cli, ["serve", "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 0, result.output
+    workers = calls[0][calls[0].index("--workers") + 1]
+    if store == "milvus":  # Lite lets one process open a file: a second worker could not
+        assert workers == "1" and "Milvus Lite" in result.output
+    else:
+        assert workers == "2" and "Milvus" not in result.output
+    monkeypatch.setenv("NEWSQA_STORE", "pinecone")
+    result = CliRunner().invoke(cli, ["serve", "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 2 and "NEWSQA_STORE" in result.output

@@ -7,6 +7,7 @@ import json
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from index.errors import StoreUnavailable
 from qa.errors import BadQuestion
 from web.live_index import IndexUnavailable
 
@@ -83,6 +84,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(IndexUnavailable)
     def unavailable(err: IndexUnavailable) -> Response:
         return error_response(503, "index_unavailable", str(err), {"Retry-After": "5"})
+
+    @app.errorhandler(StoreUnavailable)
+    def store_unavailable(err: StoreUnavailable) -> Response:
+        app.logger.error("%s", err)
+        return error_response(503, "store_unavailable", str(err), {"Retry-After": "5"})
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response | HTTPException:
