@@ -56,10 +56,11 @@ def next_generation(tmp: Path, articles, chunks, vectors) -> tuple[float, int, i
     started = time.perf_counter()
     copy_lite_file(tmp / "bench.db", tmp / "next.db")
     store = MilvusVectors(MilvusConfig(str(tmp / "next.db")))
-    inserted, deleted = store.sync(articles, chunks, vectors, "m")
+    inserted, stale = store.sync(articles, chunks, vectors, "m")
+    store.delete(stale)
     seconds = time.perf_counter() - started
     store.close()
-    return seconds, inserted, deleted
+    return seconds, inserted, len(stale)
 
 
 def main() -> None:

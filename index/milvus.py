@@ -52,20 +52,32 @@ class MilvusConfig:
 
     @classmethod
     def from_env(cls) -> MilvusConfig:
-        """Read NEWSQA_MILVUS_URI / NEWSQA_MILVUS_TOKEN (default: a Lite file per generation)."""
+        """Read NEWSQA_MILVUS_URI / _TOKEN / _COLLECTION (default: a Lite file per generation)."""
         return cls(
             os.environ.get("NEWSQA_MILVUS_URI", LITE_FILE),
             os.environ.get("NEWSQA_MILVUS_TOKEN", ""),
+            os.environ.get("NEWSQA_MILVUS_COLLECTION", COLLECTION),
         )
 
-
-ROW_KEYS = 2  # version of `row_key`, recorded in meta.json and checked on load
+    @classmethod
+    def from_record(cls, generation_dir: Path, record: dict) -> MilvusConfig:
+        """Point at where a build put a generation (its meta.json record), not at where the
+        environment points now: only a server's credentials come from the environment."""
+        collection = record.get("collection", COLLECTION)
+        if record["lite"]:
+            return cls(str(Path(generation_dir) / record["uri"]), "", collection)
+        env = cls.from_env()
+        uri = env.uri if public_uri(env.uri) == record["uri"] else record["uri"]
+        return cls(uri, env.token, collection)
 
 
 def public_uri(uri: str) -> str:
     """Drop user:password from a server URI, so meta.json never holds a secret."""
     parts = urlsplit(uri)
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+ROW_KEYS = 2  # version of `row_key`, recorded in meta.json and checked on load
 
 
 def row_key(chunk: Chunk, article: Article, model: str) -> str:
@@ -225,15 +237,16 @@ class MilvusVectors:
         chunks: Iterable[Chunk],
         vectors: np.ndarray,
         model: str,
-    ) -> tuple[int, int]:
-        """Make the collection hold exactly these chunks; return (inserted, deleted)."""
+    ) -> tuple[int, list[str]]:
+        """Insert the rows these chunks lack; return (inserted, keys of rows no chunk wants).
+
+        Deleting those rows is a separate step (`delete`), so that a shared collection keeps
+        the previous generation whole until the new one is published.
+        """
         chunks = list(chunks)
         self.ensure_collection(vectors.shape[1])
         wanted = {row_key(c, articles[c.article_id], model): i for i, c in enumerate(chunks)}
         present = self.keys()
-        stale = sorted(present - set(wanted))
-        for i in range(0, len(stale), INSERT_BATCH):
-            self.client.delete(self.name, ids=stale[i : i + INSERT_BATCH])
         rows = []
         for key, i in wanted.items():
             if key in present:
@@ -252,7 +265,12 @@ class MilvusVectors:
             )
         for i in range(0, len(rows), INSERT_BATCH):
             self.client.insert(self.name, rows[i : i + INSERT_BATCH])
-        return len(rows), len(stale)
+        return len(rows), sorted(present - set(wanted))
+
+    def delete(self, keys: list[str]) -> None:
+        """Delete these rows."""
+        for i in range(0, len(keys), INSERT_BATCH):
+            self.client.delete(self.name, ids=keys[i : i + INSERT_BATCH])
 
     def search(self, query: np.ndarray, k: int, expression: str = "") -> list[tuple[str, float]]:
         """Return up to k (row key, inner product) pairs for one query vector, best first."""
@@ -295,8 +313,9 @@ def sync_generation(
     vectors: np.ndarray,
     model: str,
     previous: Path | None = None,
-) -> dict:
-    """Bring Milvus in line with a generation being written; return what to record in meta.
+) -> tuple[dict, list[str]]:
+    """Put a generation being written into Milvus; return its meta record and the keys of
+    rows to delete once it is published (always none for Lite: its file is its own).
 
     A Lite generation starts from a copy of the previous generation's Lite file, so a rebuild
     writes only the rows that changed (Lite inserts only ~800 rows/s).
@@ -310,17 +329,31 @@ def sync_generation(
     )
     store = MilvusVectors(config, uri)
     try:
-        inserted, deleted = store.sync(articles, chunks, vectors, model)
+        inserted, stale = store.sync(articles, chunks, vectors, model)
+        if config.is_lite:
+            store.delete(stale)
     finally:
         store.close()
-    return {
+    record = {
         "uri": Path(uri).name if config.is_lite else public_uri(config.uri),
         "lite": config.is_lite,
+        "collection": config.collection,
         "keys": ROW_KEYS,
         "copied_previous": copied,
         "inserted": inserted,
-        "deleted": deleted,
+        "deleted": len(stale),
     }
+    return record, [] if config.is_lite else stale
+
+
+def delete_rows(generation_dir: Path, record: dict, keys: list[str]) -> None:
+    """Delete rows a published generation no longer needs (from a shared server collection)."""
+    if keys:
+        store = MilvusVectors(MilvusConfig.from_record(generation_dir, record))
+        try:
+            store.delete(keys)
+        finally:
+            store.close()
 
 
 class MilvusSearch:
@@ -346,15 +379,8 @@ class MilvusSearch:
         chunks: tuple[Chunk, ...],
         model: str,
     ) -> MilvusSearch:
-        """Connect to where the build put this generation (its meta's record), not to where
-        the environment points now: only the server's token comes from the environment."""
-        env = MilvusConfig.from_env()
-        if record["lite"]:
-            config = MilvusConfig(str(Path(generation_dir) / record["uri"]))
-        elif public_uri(env.uri) == record["uri"]:
-            config = env  # the same server: keep credentials given in the URI
-        else:
-            config = MilvusConfig(record["uri"], env.token)
+        """Connect to the Lite file or the server collection this generation was built into."""
+        config = MilvusConfig.from_record(generation_dir, record)
         rows = {row_key(c, articles[c.article_id], model): i for i, c in enumerate(chunks)}
         return cls(config, rows)
 
@@ -372,20 +398,30 @@ class MilvusSearch:
         `only` restricts the search to these chunk rows when no filter says it (a row set
         that no date/author bound describes, e.g. one article's chunks).
         """
-        from pymilvus.exceptions import MilvusException
-
         expression = filter_expression(after, before, author)
         if not expression and only is not None:
             expression = "id in [" + ", ".join(quote(self.keys[r]) for r in only) + "]"
+        limit = min(k, MAX_TOPK)
+        while True:
+            hits = self._search(query, limit, expression)
+            # A shared server collection may hold rows of a newer generation (inserted before
+            # it is published) or an older one (deleted after): skip them, and ask for more
+            # if they crowded out some of ours.
+            mine = [(self.rows[key], score) for key, score in hits if key in self.rows]
+            if len(mine) >= k or len(hits) < limit or limit == MAX_TOPK:
+                return mine[:k]
+            limit = min(limit * 4, MAX_TOPK)
+
+    def _search(self, query: np.ndarray, limit: int, expression: str) -> list[tuple[str, float]]:
+        from pymilvus.exceptions import MilvusException
+
         try:
-            hits = self.vectors.search(query, k, expression)
+            return self.vectors.search(query, limit, expression)
         except MilvusException:
             # A server restarted or a network blip: open a new connection and try once more.
             stale, self.vectors = self.vectors, self._connect()
             stale.close()
             try:
-                hits = self.vectors.search(query, k, expression)
+                return self.vectors.search(query, limit, expression)
             except MilvusException as err:
                 raise StoreUnavailable(f"Milvus search failed: {err.message}") from err
-        # A server collection may already hold rows of a newer generation: skip those.
-        return [(self.rows[key], score) for key, score in hits if key in self.rows]

@@ -18,7 +18,7 @@ from index.articles import Article
 from index.chunking import Chunk
 from index.errors import IndexFormatError, IndexNotFound
 from index.lexical import LEXICAL_DIR, Lexical
-from index.milvus import ROW_KEYS, MilvusSearch, sync_generation
+from index.milvus import ROW_KEYS, MilvusSearch, delete_rows, sync_generation
 
 FORMAT_VERSION = 1
 STORES = ("faiss", "milvus")
@@ -209,7 +209,7 @@ def save_index(
     }
     if meta["store"] == "milvus":  # FAISS files stay the durable copy that rebuilds reuse
         live = current_generation(index_dir)
-        meta["milvus"] = sync_generation(
+        meta["milvus"], stale_rows = sync_generation(
             tmp,
             {a.id: a for a in articles},
             chunks,
@@ -227,6 +227,8 @@ def save_index(
     _write(pointer, name + "\n")
     os.replace(pointer, index_dir / CURRENT)  # the one atomic step that publishes
     _fsync_dir(index_dir)
+    if meta["store"] == "milvus":  # rows only the previous generation needed (server only)
+        delete_rows(index_dir / name, meta["milvus"], stale_rows)
     remove_stale(index_dir)
     return name
 

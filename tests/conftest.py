@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +153,45 @@ def serve():
     yield start
     for server in servers:
         server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory):
+    """A Milvus engine reached over TCP, as newsqa reaches a server: Milvus Lite's own binary
+    listening on a free port. It runs the server code path (one shared collection, rows
+    deleted after publish) without Docker; it is not a distributed Milvus."""
+    pytest.importorskip("milvus_lite")
+    import socket
+
+    from milvus_lite.server import Server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path_factory.mktemp("milvus-server")
+    server = Server(str(folder / "server.db"), f"127.0.0.1:{port}")
+    if not (server.init() and server.start()):
+        pytest.fail("could not start Milvus Lite's server binary on a TCP port")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "Milvus did not listen on its port"
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(params=["lite", "server"])
+def milvus_env(request, monkeypatch) -> str:
+    """Point Milvus builds at a Lite file per generation, or at the server (own collection)."""
+    monkeypatch.setenv("NEWSQA_STORE", "milvus")
+    if request.param == "lite":
+        monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)
+        monkeypatch.delenv("NEWSQA_MILVUS_COLLECTION", raising=False)
+    else:
+        monkeypatch.setenv("NEWSQA_MILVUS_URI", request.getfixturevalue("milvus_server"))
+        monkeypatch.setenv("NEWSQA_MILVUS_COLLECTION", f"t_{uuid.uuid4().hex}")
+    return request.param

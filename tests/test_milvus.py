@@ -58,7 +58,7 @@ def store(tmp_path):
 
 def test_exact_search_matches_brute_force(store):
     articles, chunks, vectors = _corpus()
-    assert store.sync(articles, chunks, vectors, "m") == (len(chunks), 0)
+    assert store.sync(articles, chunks, vectors, "m") == (len(chunks), [])
     keys = {row_key(c, articles[c.article_id], "m"): i for i, c in enumerate(chunks)}
     for q in range(0, len(chunks), 5):
         got = [keys[key] for key, _ in store.search(vectors[q], 5)]
@@ -68,13 +68,15 @@ def test_exact_search_matches_brute_force(store):
 def test_sync_is_a_diff(store):
     articles, chunks, vectors = _corpus()
     store.sync(articles, chunks, vectors, "m")
-    assert store.sync(articles, chunks, vectors, "m") == (0, 0)  # unchanged: nothing written
+    assert store.sync(articles, chunks, vectors, "m") == (0, [])  # unchanged: nothing written
     # a2 changes (new hash), a3 is removed
     articles["a2"] = Article(**{**articles["a2"].__dict__, "content_hash": "new"})
     keep = [i for i, c in enumerate(chunks) if c.article_id != "a3"]
     del articles["a3"]
-    inserted, deleted = store.sync(articles, [chunks[i] for i in keep], vectors[keep], "m")
-    assert (inserted, deleted) == (4, 8)
+    inserted, stale = store.sync(articles, [chunks[i] for i in keep], vectors[keep], "m")
+    assert (inserted, len(stale)) == (4, 8)  # old a2 and a3 rows stay until deleted
+    assert len(store.keys()) == len(chunks) + 4
+    store.delete(stale)
     assert len(store.keys()) == len(keep)
 
 
@@ -82,7 +84,7 @@ def test_a_new_dimension_recreates_the_collection(store):
     articles, chunks, vectors = _corpus(dim=16)
     store.sync(articles, chunks, vectors, "m")
     articles, chunks, vectors = _corpus(dim=8)
-    assert store.sync(articles, chunks, vectors, "m8") == (len(chunks), 0)  # dropped, not diffed
+    assert store.sync(articles, chunks, vectors, "m8") == (len(chunks), [])  # dropped, not diffed
     assert store.dim() == 8 and len(store.search(vectors[0], 100)) == len(chunks)
 
 
