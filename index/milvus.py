@@ -16,7 +16,7 @@ import weakref
 from collections import Counter
 from collections.abc import Iterable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -51,13 +51,19 @@ class MilvusConfig:
         return not self.uri.startswith(("http://", "https://", "tcp://", "grpc://"))
 
     @classmethod
-    def from_env(cls) -> MilvusConfig:
-        """Read NEWSQA_MILVUS_URI / _TOKEN / _COLLECTION (default: a Lite file per generation)."""
-        return cls(
-            os.environ.get("NEWSQA_MILVUS_URI", LITE_FILE),
-            os.environ.get("NEWSQA_MILVUS_TOKEN", ""),
-            os.environ.get("NEWSQA_MILVUS_COLLECTION", COLLECTION),
-        )
+    def from_env(cls, index_dir: Path | None = None) -> MilvusConfig:
+        """Read NEWSQA_MILVUS_URI / _TOKEN / _COLLECTION (default: a Lite file per generation).
+
+        On a server the collection defaults to one named after the index folder: a build
+        deletes the rows its index does not need, so two indexes must never share one.
+        """
+        uri = os.environ.get("NEWSQA_MILVUS_URI", LITE_FILE)
+        collection = os.environ.get("NEWSQA_MILVUS_COLLECTION", "")
+        config = cls(uri, os.environ.get("NEWSQA_MILVUS_TOKEN", ""))
+        if not collection and index_dir is not None and not config.is_lite:
+            digest = hashlib.sha1(str(Path(index_dir).resolve()).encode()).hexdigest()
+            collection = f"{COLLECTION}_{digest[:16]}"
+        return replace(config, collection=collection or COLLECTION)
 
     @classmethod
     def from_record(cls, generation_dir: Path, record: dict) -> MilvusConfig:
@@ -320,7 +326,7 @@ def sync_generation(
     A Lite generation starts from a copy of the previous generation's Lite file, so a rebuild
     writes only the rows that changed (Lite inserts only ~800 rows/s).
     """
-    config = MilvusConfig.from_env()
+    config = MilvusConfig.from_env(index_dir=Path(generation_dir).parent)
     uri = lite_uri(generation_dir, config) if config.is_lite else config.uri
     copied = (
         config.is_lite

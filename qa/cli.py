@@ -19,6 +19,24 @@ class QAError(click.ClickException):
     exit_code = 2
 
 
+def _processes_for(index_dir: Path, processes: int, doing: str) -> int:
+    """Return how many processes may open the index: one if it lives in a Milvus Lite file."""
+    from index.store import serves_milvus_lite
+
+    try:
+        lite = serves_milvus_lite(index_dir)
+    except _core_errors() as err:  # a bad NEWSQA_STORE
+        raise QAError(str(err)) from None
+    if processes > 1 and lite:
+        click.echo(
+            f"Milvus Lite lets one process open its file: {doing} with 1 process "
+            "(a Milvus server, NEWSQA_MILVUS_URI=http://..., has no such limit)",
+            err=True,
+        )
+        return 1
+    return processes
+
+
 def _seeds_option(f):
     return click.option(
         "--seeds",
@@ -223,19 +241,7 @@ def serve_cmd(
     os.environ["NEWSQA_SEEDS"] = str(seeds)  # where POST /api/rebuild reads articles from
     if no_rerank:
         os.environ["NEWSQA_RERANK"] = "0"
-    from index.store import serves_milvus_lite
-
-    try:
-        lite = serves_milvus_lite(index_dir)
-    except _core_errors() as err:  # a bad NEWSQA_STORE
-        raise QAError(str(err)) from None
-    if workers > 1 and lite:
-        click.echo(
-            "Milvus Lite lets one process open its file: serving with 1 worker "
-            "(a Milvus server, NEWSQA_MILVUS_URI=http://..., has no such limit)",
-            err=True,
-        )
-        workers = 1
+    workers = _processes_for(index_dir, workers, "serving")
     # A sync worker answers one request at a time, so one thread each (ONNX Runtime, torch,
     # FAISS's OpenMP) keeps workers x threads within the cores instead of oversubscribing them.
     threads = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
@@ -315,15 +321,10 @@ def eval_cmd(
         if bar.disable and (done % 250 == 0 or done == total):  # a log file, not a terminal
             click.echo(f"{done}/{total} questions", err=True)
 
+    index_dir = index_dir or Path("var/eval") / data_dir.resolve().name
+    workers = _processes_for(index_dir, workers, "evaluating")
     try:
-        results = evaluate(
-            data_dir,
-            index_dir or Path("var/eval") / data_dir.resolve().name,
-            limit,
-            off_topic or OFF_TOPIC,
-            progress,
-            workers,
-        )
+        results = evaluate(data_dir, index_dir, limit, off_topic or OFF_TOPIC, progress, workers)
     except _core_errors() as err:
         raise QAError(str(err)) from None
     finally:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -157,41 +155,24 @@ def serve():
 
 @pytest.fixture(scope="session")
 def milvus_server(tmp_path_factory):
-    """A Milvus engine reached over TCP, as newsqa reaches a server: Milvus Lite's own binary
-    listening on a free port. It runs the server code path (one shared collection, rows
-    deleted after publish) without Docker; it is not a distributed Milvus."""
+    """A Milvus engine reached over TCP like a server (see tests/milvus_engine.py)."""
     pytest.importorskip("milvus_lite")
-    import socket
+    from tests.milvus_engine import free_port, start
 
-    from milvus_lite.server import Server
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    folder = tmp_path_factory.mktemp("milvus-server")
-    server = Server(str(folder / "server.db"), f"127.0.0.1:{port}")
-    if not (server.init() and server.start()):
-        pytest.fail("could not start Milvus Lite's server binary on a TCP port")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "Milvus did not listen on its port"
-            time.sleep(0.2)
+    port = free_port()
+    server = start(tmp_path_factory.mktemp("milvus-server"), port)
     yield f"http://127.0.0.1:{port}"
     server.stop()
 
 
 @pytest.fixture(params=["lite", "server"])
 def milvus_env(request, monkeypatch) -> str:
-    """Point Milvus builds at a Lite file per generation, or at the server (own collection)."""
+    """Point Milvus builds at a Lite file per generation, or at the shared test server."""
     monkeypatch.setenv("NEWSQA_STORE", "milvus")
+    monkeypatch.delenv("NEWSQA_MILVUS_COLLECTION", raising=False)
     if request.param == "lite":
         monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)
-        monkeypatch.delenv("NEWSQA_MILVUS_COLLECTION", raising=False)
     else:
         monkeypatch.setenv("NEWSQA_MILVUS_URI", request.getfixturevalue("milvus_server"))
-        monkeypatch.setenv("NEWSQA_MILVUS_COLLECTION", f"t_{uuid.uuid4().hex}")
+        monkeypatch.delenv("NEWSQA_MILVUS_COLLECTION", raising=False)  # one per index folder
     return request.param

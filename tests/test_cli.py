@@ -138,3 +138,19 @@ def test_ask_filters_from_the_command_line(runner, built):
     assert none["answer"] is None and none["citations"] == [] and "filters" in none["message"]
     bad = runner.invoke([*args, "--after", "yesterday"])
     assert bad.exit_code == 2 and "not a date" in bad.output
+
+
+@pytest.mark.parametrize(("store", "expected"), [("faiss", 3), ("milvus", 1)])
+def test_eval_workers_share_no_milvus_lite_file(runner, tmp_path, monkeypatch, store, expected):
+    import qa.evaluation
+
+    monkeypatch.setenv("NEWSQA_STORE", store)
+    monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)  # Lite: one process per file
+    calls = []
+    monkeypatch.setattr(
+        qa.evaluation, "evaluate", lambda *args: calls.append(args) or {"variants": {}}
+    )
+    result = runner.invoke(["eval", str(tmp_path), "--workers", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    assert calls[0][-1] == expected
+    assert ("Milvus Lite" in result.output) is (store == "milvus")

@@ -168,6 +168,23 @@ def test_a_generation_is_read_where_it_was_built(tiny_seeds, tmp_path, fake_embe
     assert serves_milvus_lite(tmp_path / "ix")  # `qa serve` runs one worker for it
 
 
+def test_each_index_folder_gets_its_own_server_collection(tmp_path, monkeypatch):
+    monkeypatch.delenv("NEWSQA_MILVUS_COLLECTION", raising=False)
+    monkeypatch.setenv("NEWSQA_MILVUS_URI", "http://milvus:19530")
+    a = MilvusConfig.from_env(tmp_path / "a").collection
+    b = MilvusConfig.from_env(tmp_path / "b").collection
+    assert (
+        a != b
+        and a.startswith("newsqa_chunks_")
+        and a == MilvusConfig.from_env(tmp_path / "a").collection
+    )
+    monkeypatch.setenv("NEWSQA_MILVUS_COLLECTION", "news")  # an explicit name wins
+    assert MilvusConfig.from_env(tmp_path / "a").collection == "news"
+    monkeypatch.delenv("NEWSQA_MILVUS_COLLECTION")
+    monkeypatch.delenv("NEWSQA_MILVUS_URI")  # Lite: a file of its own, the plain name
+    assert MilvusConfig.from_env(tmp_path / "a").collection == "newsqa_chunks"
+
+
 def test_meta_never_records_a_password():
     assert (
         public_uri("https://root:secret@db.example:19530/news") == "https://db.example:19530/news"

@@ -110,7 +110,7 @@ def test_a_shared_collection_keeps_serving_the_old_generation_during_a_rebuild(
     monkeypatch.setenv("NEWSQA_STORE", "milvus")
     upcoming = load_index(tmp_path / "next")
     record, stale = sync_generation(
-        tmp_path / "next",
+        tmp_path / "milvus" / ".tmp-next",  # a generation being written in that index folder
         upcoming.articles,
         list(upcoming.chunks),
         upcoming.chunk_vectors(),
@@ -121,7 +121,7 @@ def test_a_shared_collection_keeps_serving_the_old_generation_during_a_rebuild(
     _same_results(flat, old, fake_embedder)
     flat, new = _build_both(tiny_seeds, tmp_path, fake_embedder, monkeypatch)
     _same_results(flat, new, fake_embedder)
-    shared = MilvusVectors(MilvusConfig.from_env())
+    shared = MilvusVectors(MilvusConfig.from_record(tmp_path, new.meta["milvus"]))
     assert len(shared.keys()) == len(new.chunks)  # after the publish, old rows are gone
     shared.close()
 
