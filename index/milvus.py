@@ -9,6 +9,7 @@ or removed articles are deleted, new ones inserted, unchanged ones left alone.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
@@ -26,6 +27,8 @@ import numpy as np
 from index.articles import Article
 from index.chunking import Chunk
 from index.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 COLLECTION = "newsqa_chunks"
 LITE_FILE = "milvus.db"  # a Lite file lives inside each generation folder (see `lite_uri`)
@@ -353,13 +356,23 @@ def sync_generation(
 
 
 def delete_rows(generation_dir: Path, record: dict, keys: list[str]) -> None:
-    """Delete rows a published generation no longer needs (from a shared server collection)."""
-    if keys:
+    """Delete rows a published generation no longer needs (from a shared server collection).
+
+    The generation is already live: if the server is gone now, the rows only cost space and
+    the next build's diff deletes them, so this warns instead of failing the build.
+    """
+    from pymilvus.exceptions import MilvusException
+
+    if not keys:
+        return
+    try:
         store = MilvusVectors(MilvusConfig.from_record(generation_dir, record))
         try:
             store.delete(keys)
         finally:
             store.close()
+    except (StoreUnavailable, MilvusException) as err:
+        log.warning("left %d old rows in Milvus for the next build to delete: %s", len(keys), err)
 
 
 class MilvusSearch:

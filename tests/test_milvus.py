@@ -216,3 +216,20 @@ print("open", flush=True)
 sys.stdin.readline()
 store.close()
 """
+
+
+def test_rows_left_by_an_unreachable_server_only_warn(caplog, monkeypatch):
+    from index.milvus import delete_rows
+
+    monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)
+    record = {"lite": False, "uri": "http://127.0.0.1:1", "collection": "c", "keys": 2}
+    delete_rows(Path("."), record, ["k1", "k2"])  # the generation is live already: no raise
+    assert "left 2 old rows" in caplog.text
+
+
+def test_an_unreachable_server_is_store_unavailable():
+    with pytest.raises(
+        StoreUnavailable, match="cannot connect to Milvus at http://127.0.0.1:1"
+    ) as err:
+        MilvusVectors(MilvusConfig("http://u:secret@127.0.0.1:1"))
+    assert "secret" not in str(err.value)  # the message may reach a log or an HTTP body
