@@ -327,7 +327,7 @@ def sync_generation(
     rows to delete once it is published (always none for Lite: its file is its own).
 
     A Lite generation starts from a copy of the previous generation's Lite file, so a rebuild
-    writes only the rows that changed (Lite inserts only ~800 rows/s).
+    writes only the rows that changed (Lite inserts ~5,000 rows/s idle, ~800 on a busy machine).
     """
     config = MilvusConfig.from_env(index_dir=Path(generation_dir).parent)
     uri = lite_uri(generation_dir, config) if config.is_lite else config.uri
