@@ -13,6 +13,7 @@ import logging
 import os
 import sqlite3
 import threading
+import warnings
 import weakref
 from collections import Counter
 from collections.abc import Iterable
@@ -134,7 +135,10 @@ class LiteProcesses:
 
     def open(self, path: str) -> None:
         """Start (or share) the server for this file; count one more user."""
-        from milvus_lite.server_manager import server_manager_instance
+        with warnings.catch_warnings():
+            # milvus-lite 2.5 imports pkg_resources (hence setuptools<81): a warning every run
+            warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+            from milvus_lite.server_manager import server_manager_instance
 
         path = str(Path(path).resolve())
         with self._lock:  # held while starting, so a concurrent last close cannot stop it
