@@ -126,6 +126,20 @@ def test_a_shared_collection_keeps_serving_the_old_generation_during_a_rebuild(
     shared.close()
 
 
+@pytest.mark.parametrize("milvus_env", ["server"], indirect=True)
+def test_two_index_folders_on_one_server_keep_their_own_rows(
+    tiny_seeds, tmp_path, fake_embedder, monkeypatch, milvus_env
+):
+    flat, milvus = _build_both(tiny_seeds, tmp_path, fake_embedder, monkeypatch)
+    other_seeds = tmp_path / "other-seeds"
+    other_seeds.mkdir()
+    shutil.copy(SEEDS / "BeyondTheBitcoinBubble.txt", other_seeds)
+    build(other_seeds, tmp_path / "other", fake_embedder)  # same server, same environment
+    other = load_index(tmp_path / "other")
+    assert other.meta["milvus"]["collection"] != milvus.meta["milvus"]["collection"]
+    _same_results(flat, milvus, fake_embedder)  # the other build deleted none of these rows
+
+
 class OtherModel(FakeEmbedder):
     """Same dimension, other vectors: what switching to another (e.g. int8) model does."""
 
