@@ -76,6 +76,20 @@ class Lexical:
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
 
+    def document_frequencies(self) -> tuple[dict[str, int], int]:
+        """Return how many documents hold each term, and the number of documents.
+
+        Read off the index (a term's column holds one score per document that has it), so a
+        reader need not re-tokenise every chunk: at 1M chunks that took 33-127 s.
+        """
+        counts = np.diff(np.asarray(self._bm25.scores["indptr"]))
+        df = {
+            term: int(counts[i])
+            for term, i in self._bm25.vocab_dict.items()
+            if i < len(counts) and counts[i]  # bm25s adds an empty token with no column
+        }
+        return df, len(self)
+
     def scores(self, query: str) -> np.ndarray:
         """Return the BM25 score of every document for the query (0 where no term matches)."""
         tokens = terms(query)

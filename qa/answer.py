@@ -147,7 +147,10 @@ class Answerer:
     @cached_property
     def reader(self) -> Reader:
         """The reader, weighting words by their rarity in this index."""
-        df, n = document_frequencies(c.text for c in self.index.chunks)
+        if self.index.lexical is not None:
+            df, n = self.index.lexical.document_frequencies()
+        else:  # a generation saved before BM25 was: count them
+            df, n = document_frequencies(c.text for c in self.index.chunks)
         return Reader(lambda term: idf(df, n, term))
 
     @cached_property

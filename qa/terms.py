@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from index.lexical import STOPWORDS, terms
 
@@ -21,6 +21,6 @@ def document_frequencies(texts: Iterable[str]) -> tuple[Counter, int]:
     return df, n
 
 
-def idf(df: Counter, n: int, term: str) -> float:
+def idf(df: Mapping[str, int], n: int, term: str) -> float:
     """Return the BM25-style inverse document frequency of a term (unknown terms score high)."""
     return math.log(1 + (n - df.get(term, 0) + 0.5) / (df.get(term, 0) + 0.5))

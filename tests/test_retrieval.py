@@ -71,6 +71,14 @@ def test_generation_stores_bm25_with_the_same_rows(fake_index):
     assert top[0].article.id.startswith("000_")
 
 
+def test_bm25_index_gives_the_readers_document_frequencies(fake_index):
+    from qa.terms import document_frequencies
+
+    counted = document_frequencies(c.text for c in fake_index.chunks)
+    read_off = fake_index.lexical.document_frequencies()
+    assert read_off == (dict(counted[0]), counted[1]) and counted[0]["alibaba"] > 1
+
+
 def test_old_generation_without_bm25_is_indexed_in_memory(fake_index, fake_embedder):
     old = replace(fake_index, lexical=None)
     hits = Retriever(old, fake_embedder).bm25("Voyage Cruise", 2)
