@@ -154,6 +154,13 @@ def _next_generation(index_dir: Path) -> str:
     return f"{_GEN_PREFIX}{max(numbers, default=0) + 1:06d}"
 
 
+def _read_meta(gen: Path) -> dict:
+    try:
+        return json.loads((gen / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise IndexFormatError(f"index {gen} has no readable meta.json: {err}") from None
+
+
 def serves_milvus_lite(index_dir: Path) -> bool:
     """Return whether the live generation, or the next build, keeps vectors in a Lite file."""
     from index.milvus import MilvusConfig
@@ -164,8 +171,8 @@ def serves_milvus_lite(index_dir: Path) -> bool:
     if name is None:
         return False
     try:
-        meta = json.loads((Path(index_dir) / name / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        meta = _read_meta(Path(index_dir) / name)
+    except IndexFormatError:
         return False
     return meta.get("store") == "milvus" and bool(meta.get("milvus", {}).get("lite"))
 
@@ -249,10 +256,7 @@ def load_index(index_dir: Path, model: str | None = None) -> Index:
     if name is None:
         raise IndexNotFound(f"no index at {index_dir} (build one with: qa index)")
     gen = index_dir / name
-    try:
-        meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise IndexFormatError(f"index {gen} has no readable meta.json: {err}") from None
+    meta = _read_meta(gen)
     if meta.get("format") != FORMAT_VERSION:
         raise IndexFormatError(
             f"index {gen} has format {meta.get('format')!r}, this version reads {FORMAT_VERSION}; "

@@ -37,28 +37,25 @@ def _processes_for(index_dir: Path, processes: int, doing: str) -> int:
     return processes
 
 
-def _seeds_option(f):
+def _folder_option(flag: str, dest: str, envvar: str, default: str, what: str):
+    """Return a click option for a folder that an environment variable may also name."""
     return click.option(
-        "--seeds",
-        "seeds",
+        flag,
+        dest,
         type=click.Path(path_type=Path),
-        envvar="NEWSQA_SEEDS",
-        default=DEFAULT_SEEDS,
+        envvar=envvar,
+        default=default,
         show_default=True,
-        help="Folder of article files (env NEWSQA_SEEDS).",
-    )(f)
+        help=f"{what} (env {envvar}).",
+    )
 
 
-def _index_option(f):
-    return click.option(
-        "--index",
-        "index_dir",
-        type=click.Path(path_type=Path),
-        envvar="NEWSQA_INDEX",
-        default=DEFAULT_INDEX,
-        show_default=True,
-        help="Index folder (env NEWSQA_INDEX).",
-    )(f)
+_seeds_option = _folder_option(
+    "--seeds", "seeds", "NEWSQA_SEEDS", DEFAULT_SEEDS, "Folder of article files"
+)
+_index_option = _folder_option(
+    "--index", "index_dir", "NEWSQA_INDEX", DEFAULT_INDEX, "Index folder"
+)
 
 
 def _core_errors():
