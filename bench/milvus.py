@@ -11,6 +11,7 @@ was added: a copy of the current file plus a diff, against filling a new file fr
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from dataclasses import replace
@@ -22,7 +23,14 @@ import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
-from index.milvus import MilvusConfig, MilvusVectors, copy_lite_file, filter_expression, row_key
+from index.milvus import (
+    LITE_FILE,
+    MilvusConfig,
+    MilvusVectors,
+    filter_expression,
+    row_key,
+    sync_generation,
+)
 
 DIM = 384
 PER_ARTICLE = 10
@@ -47,20 +55,16 @@ def pct(values: list[float], q: float) -> float:
 
 
 def next_generation(tmp: Path, articles, chunks, vectors) -> tuple[float, int, int]:
-    """Time copy + diff for the next Lite file: a0 changed, one new article; return (s, +, -)."""
+    """Time the next Lite generation as a rebuild makes it (sync_generation: copy + diff),
+    with a0 changed and one article added; return (seconds, rows inserted, rows deleted)."""
     articles = {**articles, "a0": replace(articles["a0"], content_hash="changed")}
-    new = Article("new", "", "", None, "", "", "", "h-new")
-    articles["new"] = new
+    articles["new"] = Article("new", "", "", None, "", "", "", "h-new")
     chunks = chunks + [Chunk(f"new#{n}", "new", "", 0, 0) for n in range(PER_ARTICLE)]
     vectors = np.concatenate([vectors, vectors[:PER_ARTICLE]])
+    (tmp / "gen-2").mkdir()
     started = time.perf_counter()
-    copy_lite_file(tmp / "bench.db", tmp / "next.db")
-    store = MilvusVectors(MilvusConfig(str(tmp / "next.db")))
-    inserted, stale = store.sync(articles, chunks, vectors, "m")
-    store.delete(stale)
-    seconds = time.perf_counter() - started
-    store.close()
-    return seconds, inserted, len(stale)
+    record, _ = sync_generation(tmp / "gen-2", articles, chunks, vectors, "m", tmp / "gen-1")
+    return time.perf_counter() - started, record["inserted"], record["deleted"]
 
 
 def main() -> None:
@@ -68,6 +72,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
+    os.environ.pop("NEWSQA_MILVUS_URI", None)  # this compares Milvus Lite: a file per generation
     articles, chunks, vectors = corpus(args.rows)
     faiss.omp_set_num_threads(1)
     queries = vectors[np.random.default_rng(1).choice(len(vectors), args.queries, replace=False)]
@@ -86,7 +91,8 @@ def main() -> None:
         flat = faiss.IndexFlatIP(DIM)
         flat.add(vectors)
         faiss_insert = time.perf_counter() - started
-        store = MilvusVectors(MilvusConfig(str(Path(tmp) / "bench.db")))
+        (Path(tmp) / "gen-1").mkdir()
+        store = MilvusVectors(MilvusConfig(str(Path(tmp) / "gen-1" / LITE_FILE)))
         started = time.perf_counter()
         store.sync(articles, chunks, vectors, "m")
         milvus_insert = time.perf_counter() - started
