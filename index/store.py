@@ -11,25 +11,39 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
 from index.errors import IndexFormatError, IndexNotFound
 from index.lexical import LEXICAL_DIR, Lexical
-from index.milvus import ROW_KEYS, MilvusSearch, delete_rows, sync_generation
+from index.settings import Settings
+from index.vector_store import FAISS_FILE, FaissBackend, StoreBackend, VectorStore
 
-FORMAT_VERSION = 1
-STORES = ("faiss", "milvus")
+# 2: every generation has BM25 and records its store (format 1 allowed neither to be missing).
+FORMAT_VERSION = 2
 
 
-def store_kind() -> str:
-    """Return the vector store that builds write to: NEWSQA_STORE, faiss by default."""
-    kind = os.environ.get("NEWSQA_STORE", "faiss").strip().lower() or "faiss"
-    if kind not in STORES:
-        raise IndexFormatError(f"NEWSQA_STORE must be one of {', '.join(STORES)}, not {kind!r}")
-    return kind
+def store_backend(settings: Settings) -> StoreBackend:
+    """Return the backend that builds write to, as the settings name it."""
+    if settings.store == "milvus":
+        from index.milvus_backend import MilvusBackend
+
+        return MilvusBackend.from_settings(settings)
+    return FaissBackend()
+
+
+def _backend_for(kind: str, given: StoreBackend | None) -> StoreBackend:
+    """Return the backend to open a generation written by `kind` (given one if it matches)."""
+    if given is not None and given.kind == kind:
+        return given  # it carries the credentials (a Milvus server's token)
+    if kind == "milvus":
+        from index.milvus_backend import MilvusBackend
+
+        return MilvusBackend()
+    if kind == "faiss":
+        return FaissBackend()
+    raise IndexFormatError(f"unknown vector store {kind!r} in meta.json")
 
 
 CURRENT = "current"  # a text file naming the live generation folder
@@ -38,34 +52,23 @@ _GEN_PREFIX = "gen-"
 
 @dataclass(frozen=True)
 class Index:
-    """A loaded generation: articles, chunks and their vectors (row i is chunks[i])."""
+    """A loaded generation: articles, chunks, their vectors and BM25 (row i is chunks[i])."""
 
     path: Path
     generation: str
     meta: dict
     articles: dict[str, Article]
     chunks: tuple[Chunk, ...]
-    vectors: faiss.Index
-    lexical: Lexical | None = None  # BM25 over the same rows; None in pre-BM25 generations
+    store: VectorStore
+    lexical: Lexical
 
     @cached_property
-    def milvus(self) -> MilvusSearch | None:
-        """The Milvus collection that serves this generation's dense search, if built so."""
-        if self.meta.get("store", "faiss") != "milvus":
-            return None
-        return MilvusSearch.open(
-            self.path / self.generation,
-            self.meta["milvus"],
-            self.articles,
-            self.chunks,
-            self.meta["model"],
-        )
-
-    def chunk_vectors(self) -> np.ndarray:
-        """Return all chunk vectors as one float32 array (for reuse by a rebuild)."""
-        if self.vectors.ntotal == 0:
-            return np.zeros((0, self.vectors.d), dtype=np.float32)
-        return self.vectors.reconstruct_n(0, self.vectors.ntotal)
+    def rows_by_article(self) -> dict[str, np.ndarray]:
+        """Return each article's chunk rows, in order (computed once per generation)."""
+        rows: dict[str, list[int]] = {}
+        for row, chunk in enumerate(self.chunks):
+            rows.setdefault(chunk.article_id, []).append(row)
+        return {aid: np.asarray(r, dtype=np.int64) for aid, r in rows.items()}
 
 
 def _article_to_json(article: Article) -> dict:
@@ -77,47 +80,6 @@ def _article_to_json(article: Article) -> dict:
 def _article_from_json(row: dict) -> Article:
     date = datetime.fromisoformat(row["date"]) if row.get("date") else None
     return Article(**{**row, "date": date})
-
-
-# Exact search scans every vector: one query on one core costs ~0.05-0.1 ms per 1,000 chunks
-# (1 ms at 17k, 10 ms at 100k, 80-120 ms at 1M), HNSW 0.1-2 ms at any size here, with recall@10
-# 0.99+ up to 100k real-embedding chunks (bench/vector_index.py). Past 20,000 chunks exact search
-# would cost more than the whole rest of the retrieval, so HNSW takes over there.
-HNSW_THRESHOLD = 20_000
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 40
-# efSearch grows with the index: recall@10 at 1M vectors is 0.84 with 128, 0.95 with 512 and
-# 0.97 with 1024 (1.7 ms). Set on every load, not only saved in the file: tunable, no rebuild.
-HNSW_EF_SEARCH = 128
-HNSW_EF_SEARCH_MAX = 1024
-
-
-def hnsw_search_breadth(n: int) -> int:
-    """Return the efSearch for an HNSW index of n vectors: n / 1000, within [128, 1024]."""
-    return max(HNSW_EF_SEARCH, min(HNSW_EF_SEARCH_MAX, n // 1000))
-
-
-def make_vector_index(vectors: np.ndarray) -> faiss.Index:
-    """Build the FAISS index for these unit vectors (inner product == cosine).
-
-    Exact IndexFlatIP below HNSW_THRESHOLD rows, HNSW above. Both answer search() with
-    SearchParameters(sel=...) filters and reconstruct_n() (rebuilds reuse stored vectors).
-    """
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    if len(vectors) < HNSW_THRESHOLD:
-        index = faiss.IndexFlatIP(vectors.shape[1])
-    else:
-        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = hnsw_search_breadth(len(vectors))
-    if len(vectors):
-        index.add(vectors)
-    return index
-
-
-def vector_index_kind(index: faiss.Index) -> str:
-    """Name the kind of a FAISS index: 'flat' or 'hnsw' (for meta.json and the benchmarks)."""
-    return "hnsw" if isinstance(index, faiss.IndexHNSW) else "flat"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -161,11 +123,9 @@ def _read_meta(gen: Path) -> dict:
         raise IndexFormatError(f"index {gen} has no readable meta.json: {err}") from None
 
 
-def serves_milvus_lite(index_dir: Path) -> bool:
+def serves_milvus_lite(index_dir: Path, backend: StoreBackend) -> bool:
     """Return whether the live generation, or the next build, keeps vectors in a Lite file."""
-    from index.milvus import MilvusConfig
-
-    if store_kind() == "milvus" and MilvusConfig.from_env().is_lite:
+    if getattr(backend, "is_lite", False):
         return True
     name = current_generation(Path(index_dir))
     if name is None:
@@ -177,31 +137,26 @@ def serves_milvus_lite(index_dir: Path) -> bool:
     return meta.get("store") == "milvus" and bool(meta.get("milvus", {}).get("lite"))
 
 
-def save_index(
-    index_dir: Path,
+def _write_generation(
+    folder: Path,
     articles: list[Article],
     chunks: list[Chunk],
     vectors: np.ndarray,
     model: str,
-) -> str:
-    """Write a complete new generation, then switch `current` to it atomically; return its name."""
-    index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    if len(chunks) != len(vectors):
-        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
-    name = _next_generation(index_dir)
-    # Build in a hidden temp folder: a crash here leaves only litter, never a half generation.
-    tmp = index_dir / f".tmp-{name}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    vector_index = make_vector_index(vectors)
-    faiss.write_index(vector_index, str(tmp / "vectors.faiss"))
-    Lexical.build([c.text for c in chunks]).save(tmp / LEXICAL_DIR)
+    backend: StoreBackend,
+    previous: Path | None,
+) -> list[str]:
+    """Write every file of a generation into folder; return the store rows to drop later."""
+    stored, stale = backend.write(
+        folder, {a.id: a for a in articles}, chunks, vectors, model, previous
+    )
+    Lexical.build([c.text for c in chunks]).save(folder / LEXICAL_DIR)
     _write(
-        tmp / "articles.jsonl", "".join(json.dumps(_article_to_json(a)) + "\n" for a in articles)
+        folder / "articles.jsonl",
+        "".join(json.dumps(_article_to_json(a)) + "\n" for a in articles),
     )
     _write(
-        tmp / "chunks.jsonl",
+        folder / "chunks.jsonl",
         "".join(json.dumps([c.id, c.article_id, c.start, c.end]) + "\n" for c in chunks),
     )
     meta = {
@@ -211,31 +166,49 @@ def save_index(
         "built": datetime.now().astimezone().isoformat(timespec="seconds"),
         "articles": len(articles),
         "chunks": len(chunks),
-        "vector_index": vector_index_kind(vector_index),
-        "store": store_kind(),
-    }
-    if meta["store"] == "milvus":  # FAISS files stay the durable copy that rebuilds reuse
-        live = current_generation(index_dir)
-        meta["milvus"], stale_rows = sync_generation(
-            tmp,
-            {a.id: a for a in articles},
-            chunks,
-            vectors,
-            model,
-            previous=index_dir / live if live else None,
-        )
-    _write(tmp / "meta.json", json.dumps(meta, indent=2))
-    with open(tmp / "vectors.faiss", "rb") as fh:
+        "store": backend.kind,
+    } | stored
+    _write(folder / "meta.json", json.dumps(meta, indent=2))
+    with open(folder / FAISS_FILE, "rb") as fh:
         os.fsync(fh.fileno())
-    _fsync_dir(tmp)
+    _fsync_dir(folder)
+    return stale
+
+
+def _publish(index_dir: Path, tmp: Path, name: str) -> None:
+    """Rename a finished generation into place and point `current` at it atomically."""
     os.rename(tmp, index_dir / name)
     _fsync_dir(index_dir)
     pointer = index_dir / f".{CURRENT}.tmp"
     _write(pointer, name + "\n")
     os.replace(pointer, index_dir / CURRENT)  # the one atomic step that publishes
     _fsync_dir(index_dir)
-    if meta["store"] == "milvus":  # rows only the previous generation needed (server only)
-        delete_rows(index_dir / name, meta["milvus"], stale_rows)
+
+
+def save_index(
+    index_dir: Path,
+    articles: list[Article],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    model: str,
+    backend: StoreBackend | None = None,
+) -> str:
+    """Write a complete new generation, then switch `current` to it atomically; return its name."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    if len(chunks) != len(vectors):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+    backend = backend or FaissBackend()
+    name = _next_generation(index_dir)
+    # Build in a hidden temp folder: a crash here leaves only litter, never a half generation.
+    tmp = index_dir / f".tmp-{name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    live = current_generation(index_dir)
+    previous = index_dir / live if live else None
+    stale = _write_generation(tmp, articles, chunks, vectors, model, backend, previous)
+    _publish(index_dir, tmp, name)
+    backend.published(index_dir / name, _read_meta(index_dir / name), stale)
     remove_stale(index_dir)
     return name
 
@@ -249,14 +222,10 @@ def remove_stale(index_dir: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def load_index(index_dir: Path, model: str | None = None) -> Index:
-    """Load the live generation; raise IndexNotFound or IndexFormatError with a clear reason."""
-    index_dir = Path(index_dir)
-    name = current_generation(index_dir)
-    if name is None:
-        raise IndexNotFound(f"no index at {index_dir} (build one with: qa index)")
-    gen = index_dir / name
-    meta = _read_meta(gen)
+def _check_meta(gen: Path, meta: dict, model: str | None) -> None:
+    """Refuse a generation this version cannot read, saying how to rebuild it."""
+    from index.milvus import ROW_KEYS
+
     if meta.get("format") != FORMAT_VERSION:
         raise IndexFormatError(
             f"index {gen} has format {meta.get('format')!r}, this version reads {FORMAT_VERSION}; "
@@ -271,24 +240,46 @@ def load_index(index_dir: Path, model: str | None = None) -> Index:
             f"index {gen} was built with model {meta.get('model')!r}, not {model!r}; "
             "rebuild it with: qa index --full"
         )
+
+
+def _read_chunks(gen: Path, articles: dict[str, Article]) -> tuple[Chunk, ...]:
+    """Read chunks.jsonl; each chunk's text is cut from its article by offsets."""
+    chunks = []
+    with open(gen / "chunks.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            cid, aid, start, end = json.loads(line)
+            chunks.append(Chunk(cid, aid, articles[aid].text[start:end], start, end))
+    return tuple(chunks)
+
+
+def load_index(
+    index_dir: Path, model: str | None = None, backend: StoreBackend | None = None
+) -> Index:
+    """Load the live generation; raise IndexNotFound or IndexFormatError with a clear reason.
+
+    The vectors are opened with the store the generation was written to; `backend` only
+    lends its credentials when it is that store.
+    """
+    index_dir = Path(index_dir)
+    name = current_generation(index_dir)
+    if name is None:
+        raise IndexNotFound(f"no index at {index_dir} (build one with: qa index)")
+    gen = index_dir / name
+    meta = _read_meta(gen)
+    _check_meta(gen, meta, model)
     started = time.perf_counter()
     try:
         with open(gen / "articles.jsonl", encoding="utf-8") as fh:
             articles = {a.id: a for a in map(_article_from_json, map(json.loads, fh))}
-        chunks = []
-        with open(gen / "chunks.jsonl", encoding="utf-8") as fh:
-            for line in fh:
-                cid, aid, start, end = json.loads(line)
-                chunks.append(Chunk(cid, aid, articles[aid].text[start:end], start, end))
-        vectors = faiss.read_index(str(gen / "vectors.faiss"))
-        if isinstance(vectors, faiss.IndexHNSW):
-            vectors.hnsw.efSearch = hnsw_search_breadth(vectors.ntotal)
-        lexical = Lexical.load(gen / LEXICAL_DIR) if (gen / LEXICAL_DIR).is_dir() else None
+        chunks = _read_chunks(gen, articles)
+        lexical = Lexical.load(gen / LEXICAL_DIR)
+        store = _backend_for(meta.get("store", ""), backend).open(gen, meta, articles, chunks)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise IndexFormatError(f"index {gen} is damaged: {err}") from None
-    if vectors.ntotal != len(chunks):
-        raise IndexFormatError(f"index {gen} has {vectors.ntotal} vectors for {len(chunks)} chunks")
-    if lexical is not None and len(lexical) != len(chunks):
+    size = len(store) if hasattr(store, "__len__") else len(chunks)
+    if size != len(chunks):
+        raise IndexFormatError(f"index {gen} has {size} vectors for {len(chunks)} chunks")
+    if len(lexical) != len(chunks):
         raise IndexFormatError(f"index {gen} has {len(lexical)} BM25 rows for {len(chunks)} chunks")
     meta["load_seconds"] = round(time.perf_counter() - started, 3)
-    return Index(index_dir, name, meta, articles, tuple(chunks), vectors, lexical)
+    return Index(index_dir, name, meta, articles, tuple(chunks), store, lexical)

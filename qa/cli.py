@@ -9,8 +9,7 @@ from pathlib import Path
 
 import click
 
-DEFAULT_SEEDS = "seeds"
-DEFAULT_INDEX = "var/index"
+from index.settings import Settings, SettingsError, worker_environment
 
 
 class QAError(click.ClickException):
@@ -19,15 +18,29 @@ class QAError(click.ClickException):
     exit_code = 2
 
 
-def _processes_for(index_dir: Path, processes: int, doing: str) -> int:
+def _settings(ctx: click.Context) -> Settings:
+    """Return the settings: read from the environment once per command (or set by a test)."""
+    ctx.ensure_object(dict)
+    if "settings" not in ctx.obj:
+        try:
+            ctx.obj["settings"] = Settings.from_env()
+        except SettingsError as err:
+            raise QAError(str(err)) from None
+    return ctx.obj["settings"]
+
+
+def _backend(ctx: click.Context):
+    """Return the vector store backend the settings name."""
+    from index.store import store_backend
+
+    return store_backend(_settings(ctx))
+
+
+def _processes_for(ctx: click.Context, index_dir: Path, processes: int, doing: str) -> int:
     """Return how many processes may open the index: one if it lives in a Milvus Lite file."""
     from index.store import serves_milvus_lite
 
-    try:
-        lite = serves_milvus_lite(index_dir)
-    except _core_errors() as err:  # a bad NEWSQA_STORE
-        raise QAError(str(err)) from None
-    if processes > 1 and lite:
+    if processes > 1 and serves_milvus_lite(index_dir, _backend(ctx)):
         click.echo(
             f"Milvus Lite lets one process open its file: {doing} with 1 process "
             "(a Milvus server, NEWSQA_MILVUS_URI=http://..., has no such limit)",
@@ -37,25 +50,25 @@ def _processes_for(index_dir: Path, processes: int, doing: str) -> int:
     return processes
 
 
-def _folder_option(flag: str, dest: str, envvar: str, default: str, what: str):
-    """Return a click option for a folder that an environment variable may also name."""
+def _folder_option(flag: str, dest: str, field: str, what: str):
+    """Return a click option for a folder whose default comes from the settings."""
+    variable = Settings.__dataclass_fields__[field].metadata["env"]
+
+    def default(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+        return value if value is not None else getattr(_settings(ctx), field)
+
     return click.option(
         flag,
         dest,
         type=click.Path(path_type=Path),
-        envvar=envvar,
-        default=default,
-        show_default=True,
-        help=f"{what} (env {envvar}).",
+        default=None,
+        callback=default,
+        help=f"{what} (default: env {variable}, else {getattr(Settings, field)}).",
     )
 
 
-_seeds_option = _folder_option(
-    "--seeds", "seeds", "NEWSQA_SEEDS", DEFAULT_SEEDS, "Folder of article files"
-)
-_index_option = _folder_option(
-    "--index", "index_dir", "NEWSQA_INDEX", DEFAULT_INDEX, "Index folder"
-)
+_seeds_option = _folder_option("--seeds", "seeds", "seeds_dir", "Folder of article files")
+_index_option = _folder_option("--index", "index_dir", "index_dir", "Index folder")
 
 
 def _core_errors():
@@ -77,15 +90,12 @@ def cli(ctx: click.Context) -> None:
 def _embedder(ctx: click.Context):
     """Return the embedder: one a test put in ctx.obj, else the packaged MiniLM (loaded once).
 
-    The backend (onnx by default, torch, onnx-int8) comes from env NEWSQA_EMBEDDER.
+    The backend (onnx by default, torch, onnx-int8) comes from the settings (NEWSQA_EMBEDDER).
     """
     if "embedder" not in ctx.obj:
-        from index.embedding import load_embedder
+        from index.embedding import configured_embedder
 
-        try:
-            ctx.obj["embedder"] = load_embedder()
-        except ValueError as err:  # an unknown NEWSQA_EMBEDDER
-            raise QAError(str(err)) from None
+        ctx.obj["embedder"] = configured_embedder(_settings(ctx))
     return ctx.obj["embedder"]
 
 
@@ -95,7 +105,7 @@ def export_onnx_cmd(force: bool) -> None:
     """Export the packaged model to ONNX (fp32 and int8) for the fast embedder backends."""
     from index.onnx_export import cache_dir, export, is_current
 
-    folder = cache_dir()
+    folder = Settings.from_env().onnx_dir or cache_dir()
     if force or not is_current(folder):
         try:
             export(folder)
@@ -135,7 +145,9 @@ def index_cmd(
                 )
             bar.update(done - bar.n)
 
-        report = build(seeds, index_dir, _embedder(ctx), full=full, progress=progress)
+        report = build(
+            seeds, index_dir, _embedder(ctx), full=full, progress=progress, backend=_backend(ctx)
+        )
         if bar is not None:
             bar.close()
     except _core_errors() as err:
@@ -193,17 +205,24 @@ def ask_cmd(
 ) -> None:
     """Answer QUESTION from the index with cited snippets."""
     from index.store import load_index
-    from qa.answer import Answerer
     from qa.errors import check_question
+    from qa.pipeline import Answerer
     from qa.query import Filters
 
     try:
         check_question(question)  # fail fast, before the model loads
         filters = Filters.from_json({"after": after, "before": before, "author": author})
-        index = load_index(index_dir)  # before the model loads: a missing index fails fast
-        answer = Answerer(index, _embedder(ctx), rerank=not no_rerank).ask(
-            question, k=k, filters=filters, mode=mode, explain=explain
+        # Before the model loads: a missing index fails fast.
+        index = load_index(index_dir, backend=_backend(ctx))
+        settings = _settings(ctx)
+        answerer = Answerer(
+            index,
+            _embedder(ctx),
+            rerank=not no_rerank,
+            reranker_dir=settings.reranker_dir,
+            threads=settings.threads,
         )
+        answer = answerer.ask(question, k=k, filters=filters, mode=mode, explain=explain)
     except _core_errors() as err:
         raise QAError(str(err)) from None
     if as_json:
@@ -230,43 +249,36 @@ def ask_cmd(
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
 @click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
 @click.option("--no-rerank", is_flag=True, help="Skip the cross-encoder (faster, less precise).")
+@click.pass_context
 def serve_cmd(
-    index_dir: Path, seeds: Path, host: str, port: int, workers: int, dev: bool, no_rerank: bool
+    ctx: click.Context,
+    index_dir: Path,
+    seeds: Path,
+    host: str,
+    port: int,
+    workers: int,
+    dev: bool,
+    no_rerank: bool,
 ) -> None:
     """Serve the chat page and the JSON API (POST /api/rebuild needs NEWSQA_ADMIN_TOKEN)."""
-    os.environ["NEWSQA_INDEX"] = str(index_dir)
-    os.environ["NEWSQA_SEEDS"] = str(seeds)  # where POST /api/rebuild reads articles from
-    if no_rerank:
-        os.environ["NEWSQA_RERANK"] = "0"
-    workers = _processes_for(index_dir, workers, "serving")
+    workers = _processes_for(ctx, index_dir, workers, "serving")
     # A sync worker answers one request at a time, so one thread each (ONNX Runtime, torch,
     # FAISS's OpenMP) keeps workers x threads within the cores instead of oversubscribing them.
-    threads = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
-    os.environ.setdefault("NEWSQA_THREADS", threads)
-    os.environ.setdefault("OMP_NUM_THREADS", threads)
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    settings = _settings(ctx)
+    settings = settings.with_(
+        index_dir=index_dir,
+        seeds_dir=seeds,  # where POST /api/rebuild reads articles from
+        rerank=settings.rerank and not no_rerank,
+        threads=settings.threads or max(1, (os.cpu_count() or 1) // max(1, workers)),
+    )
     if dev:
         from web import create_app
 
-        create_app().run(host=host, port=port)
+        create_app(settings=settings).run(host=host, port=port)
         return
-    os.execvp(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"{host}:{port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "120",
-            "--access-logfile",
-            "-",
-            "web.wsgi:app",
-        ],
-    )
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
+    command += ["--workers", str(workers), "--timeout", "120", "--access-logfile", "-"]
+    os.execvpe(sys.executable, [*command, "web.wsgi:app"], worker_environment(settings))
 
 
 @cli.command("eval")
@@ -293,7 +305,9 @@ def serve_cmd(
     help="Processes sharing the questions (each loads its own models).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_context
 def eval_cmd(
+    ctx: click.Context,
     data_dir: Path,
     index_dir: Path | None,
     limit: int | None,
@@ -319,9 +333,11 @@ def eval_cmd(
             click.echo(f"{done}/{total} questions", err=True)
 
     index_dir = index_dir or Path("var/eval") / data_dir.resolve().name
-    workers = _processes_for(index_dir, workers, "evaluating")
+    workers = _processes_for(ctx, index_dir, workers, "evaluating")
     try:
-        results = evaluate(data_dir, index_dir, limit, off_topic or OFF_TOPIC, progress, workers)
+        results = evaluate(
+            data_dir, index_dir, limit, off_topic or OFF_TOPIC, progress, workers, _settings(ctx)
+        )
     except _core_errors() as err:
         raise QAError(str(err)) from None
     finally:

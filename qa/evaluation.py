@@ -12,7 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer import Answer, Answerer
+from index.embedding import Embedder
+from index.settings import Settings
+from index.store import store_backend
+from qa.answer import Answer
+from qa.pipeline import Answerer
 
 SAMPLE_SEED = 13
 TOP = 5
@@ -180,19 +184,34 @@ def score(
     return summarize(collect(answerer, questions, off_topic, variants, progress))
 
 
+def _answerer(index_dir: Path, embedder: Embedder, settings: Settings) -> Answerer:
+    """Open the evaluated index with the settings' store credentials and reranker."""
+    return Answerer.open(
+        index_dir,
+        embedder,
+        store_backend(settings),
+        reranker_dir=settings.reranker_dir,
+        threads=settings.threads,
+    )
+
+
 def _collect_shard(
-    index_dir: Path, questions: list[dict], off_topic: list[str], name: str | None
+    index_dir: Path,
+    questions: list[dict],
+    off_topic: list[str],
+    name: str | None,
+    settings: Settings,
 ) -> dict:
     """Run in a worker process: load the index and models once, collect one shard."""
     import sys
 
-    from index.embedding import load_embedder
+    from index.embedding import configured_embedder
 
     def report(done: int, total: int) -> None:
         if done % 250 == 0 or done == total:
             print(f"{name}: {done}/{total} questions", file=sys.stderr, flush=True)
 
-    answerer = Answerer.open(index_dir, load_embedder())
+    answerer = _answerer(index_dir, configured_embedder(settings), settings)
     answerer.ask("warm up the reranker and the term statistics", k=1)
     return collect(answerer, questions, off_topic, progress=report if name else None)
 
@@ -204,6 +223,7 @@ def evaluate(
     off_topic: Path | None = OFF_TOPIC,
     progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
+    settings: Settings | None = None,
 ) -> dict:
     """Build (or reuse) the index of data_dir/articles and score every variant on its questions.
 
@@ -211,14 +231,15 @@ def evaluate(
     its own models); every worker still runs all variants side by side, question by question.
     """
     from index.build import build
-    from index.embedding import load_embedder
+    from index.embedding import configured_embedder
 
-    embedder = load_embedder()
-    build(Path(data_dir) / "articles", index_dir, embedder)
+    settings = settings or Settings()
+    embedder = configured_embedder(settings)
+    build(Path(data_dir) / "articles", index_dir, embedder, backend=store_backend(settings))
     questions = load_questions(data_dir, limit)
     extra = load_off_topic(off_topic) if off_topic else []
     if workers <= 1:
-        answerer = Answerer.open(index_dir, embedder)
+        answerer = _answerer(index_dir, embedder, settings)
         answerer.ask("warm up the reranker and the term statistics", k=1)
         variants = score(answerer, questions, extra, progress=progress)
     else:
@@ -234,6 +255,7 @@ def evaluate(
                     questions[w::workers],
                     extra[w::workers],
                     f"worker {w + 1}" if progress else None,
+                    settings,
                 )
                 for w in range(workers)
             ]

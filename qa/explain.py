@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qa.candidates import Candidates
 from qa.retrieval import Passage
+from qa.search import CANDIDATES
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,18 @@ class Explanation:
             "threshold": self.threshold,
             "boosted_article": self.boosted_article,
         }
+
+
+def explain(c: Candidates, confidence: float, threshold: float | None) -> Explanation:
+    """Describe how the pipeline reached its answer, from the candidates it ended with."""
+    return Explanation(
+        query=c.query.text,
+        mode=c.request.mode + ("+rerank" if c.reranked else ""),
+        bm25=tuple(Candidate.of(p) for p in c.bm25[:CANDIDATES]),
+        dense=tuple(Candidate.of(p) for p in c.dense[:CANDIDATES]),
+        fused=tuple(Candidate.of(p) for p in c.fused),
+        reranked=tuple(Candidate.of(w.passage, w.score) for w in c.windows) if c.reranked else (),
+        confidence=confidence,
+        threshold=threshold,
+        boosted_article=c.query.article_id,
+    )

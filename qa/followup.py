@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from qa.dedup import near_copy, shingles
 from qa.query import Turn
 from qa.terms import STOPWORDS
 
@@ -88,3 +90,60 @@ def resolve(
     kept = [w for w in question.rstrip(" ?").split() if w.lower().strip(",.") not in _DROPPED]
     text = " ".join(kept + carried) + "?"
     return Query(question, text, article_id)
+
+
+# The previous answer's article is preferred for a follow-up: a bonus on the fused passage
+# score (a share of their spread), and in logits after reranking. Soft: a better passage
+# elsewhere still wins.
+FOLLOW_UP_BOOST = 0.5
+FOLLOW_UP_LOGIT = 2.0
+T = TypeVar("T")
+
+
+def _text(snippet: Any) -> str:
+    return snippet.text
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The one policy for a follow-up question, applied by each stage at its named point.
+
+    Without a previous answer's article (not a follow-up, or an answer we can't place) every
+    method is a no-op, so the stages need not ask.
+    """
+
+    article_id: str | None = None  # the article the previous answer was copied from
+    given: frozenset = frozenset()  # word pairs of the previous answer
+
+    @classmethod
+    def of(cls, query: Query, history: Sequence[Turn]) -> FollowUp:
+        """Return the policy for a resolved query (the history it was resolved against)."""
+        if query.article_id is None or not history or not history[-1].answer:
+            return cls()
+        return cls(query.article_id, shingles(history[-1].answer))
+
+    def boost(self, passages: Sequence, scores: Sequence[float]) -> list[float]:
+        """Raise the fused scores of the previous article's passages (search stage)."""
+        spread = (max(scores) - min(scores)) if scores else 0.0
+        return [
+            s + FOLLOW_UP_BOOST * (spread or 1.0) * (p.article.id == self.article_id)
+            for s, p in zip(scores, passages, strict=True)
+        ]
+
+    def demote_repeats(self, items: Sequence[T], text: Callable[[T], str] = _text) -> list[T]:
+        """Move snippets repeating the previous answer last: a follow-up asks for something new."""
+        if not self.given:
+            return list(items)
+        return sorted(items, key=lambda w: near_copy(shingles(text(w)), self.given))
+
+    def logit_bonus(self, article_id: str) -> float:
+        """Return the reranking bonus of a snippet from this article."""
+        return FOLLOW_UP_LOGIT if article_id == self.article_id else 0.0
+
+    def keeps_topic(self, article_id: str) -> bool:
+        """Return whether an answer from this article stays on the chat's topic.
+
+        Its lower scores then come from the pointing words ("it", "that"), not from a topic
+        the articles don't cover, so the answer is not refused.
+        """
+        return self.article_id is not None and article_id == self.article_id

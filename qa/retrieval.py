@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
 
 import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
 from index.embedding import Embedder
-from index.lexical import Lexical
 from index.store import Index
-from qa.query import Filters
+from index.vector_store import EVERYTHING, Scope
 
 RRF_C = 60  # the constant of Cormack et al. (2009): damps the weight of the very top ranks
 
@@ -59,11 +57,6 @@ class Retriever:
         self.index = index
         self.embedder = embedder
 
-    @cached_property
-    def lexical(self) -> Lexical:
-        """The index's BM25, or one built in memory for a generation saved without it."""
-        return self.index.lexical or Lexical.build([c.text for c in self.index.chunks])
-
     def _passage(self, row: int, score: float) -> Passage:
         chunk = self.index.chunks[row]
         return Passage(chunk, self.index.articles[chunk.article_id], score, row)
@@ -72,55 +65,20 @@ class Retriever:
         """Return up to k passages by BM25 score, only from `rows` if given."""
         if not self.index.chunks or k < 1:
             return []
-        return [self._passage(r, s) for r, s in _top(self.lexical.scores(query), rows, k)]
+        return [self._passage(r, s) for r, s in _top(self.index.lexical.scores(query), rows, k)]
 
     def embed(self, query: str) -> np.ndarray:
         """Return the query's unit vector, shape (1, dim)."""
         return np.ascontiguousarray(self.embedder.encode([query]), dtype=np.float32)
 
     def dense(
-        self,
-        query: str | np.ndarray,
-        k: int,
-        rows: np.ndarray | None = None,
-        filters: Filters | None = None,
+        self, query: str | np.ndarray, k: int, scope: Scope = EVERYTHING
     ) -> list[Passage]:
-        """Return up to k passages by cosine similarity, only from `rows` if given.
-
-        `rows` are the chunks admitted by `filters`; FAISS searches them through an id
-        selector, Milvus evaluates the same filters itself as a filter expression.
-        """
-        total = len(self.index.chunks) if rows is None else len(rows)
-        k = min(k, total)
-        if k < 1:
-            return []
+        """Return up to k passages by cosine similarity, only from the scope's rows."""
         vector = self.embed(query) if isinstance(query, str) else query
-        if self.index.milvus is not None:
-            f = filters or Filters()
-            hits = self.index.milvus.search(vector, k, f.after, f.before, f.author, rows)
-        else:
-            hits = _search(self.index.vectors, vector, k, rows)
-        return [self._passage(r, s) for r, s in hits]
+        return [self._passage(r, s) for r, s in self.index.store.search(vector, k, scope)]
 
-
-def _search(vectors, query: np.ndarray, k: int, rows: np.ndarray | None) -> list[tuple[int, float]]:
-    """Run a FAISS search restricted to rows by an id selector (so filtering precedes ranking)."""
-    import faiss
-
-    params = None
-    if rows is not None:
-        selector = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
-        if isinstance(vectors, faiss.IndexHNSW):
-            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(k, 64))
-        else:
-            params = faiss.SearchParameters(sel=selector)
-    scores, ids = vectors.search(query, k, params=params)
-    hits = [(int(i), float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
-    if rows is not None and len(hits) < k:
-        # An approximate index (HNSW) may miss admitted rows behind a selective filter: a
-        # filtered query must still get k results, so score the admitted rows exactly.
-        found = vectors.reconstruct_batch(np.ascontiguousarray(rows, dtype=np.int64))
-        exact = found @ query[0]
-        best = np.lexsort((rows, -exact))[:k]
-        hits = [(int(rows[i]), float(exact[i])) for i in best]
-    return hits
+    def similarity(self, vector: np.ndarray, row: int) -> float:
+        """Return the cosine similarity of a query vector and one chunk."""
+        hits = self.index.store.search(vector, 1, Scope(np.asarray([row], dtype=np.int64)))
+        return hits[0][1] if hits else 0.0

@@ -95,7 +95,7 @@ def reranker():
 
 @pytest.fixture(scope="session")
 def default_answerer(default_index, real_embedder, reranker):
-    from qa.answer import Answerer
+    from qa.pipeline import Answerer
 
     return Answerer.open(default_index, real_embedder, reranker=reranker)
 
@@ -167,12 +167,32 @@ def milvus_server(tmp_path_factory):
 
 @pytest.fixture(params=["lite", "server"])
 def milvus_env(request, monkeypatch) -> str:
-    """Point Milvus builds at a Lite file per generation, or at the shared test server."""
+    """Point Milvus builds at a Lite file per generation, or at the shared test server.
+
+    Sets the environment for code that reads the settings (CLI, app); tests that call build()
+    themselves take `milvus_backend`.
+    """
     monkeypatch.setenv("NEWSQA_STORE", "milvus")
-    monkeypatch.delenv("NEWSQA_MILVUS_COLLECTION", raising=False)
+    monkeypatch.delenv("NEWSQA_MILVUS_COLLECTION", raising=False)  # one per index folder
     if request.param == "lite":
         monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)
     else:
         monkeypatch.setenv("NEWSQA_MILVUS_URI", request.getfixturevalue("milvus_server"))
-        monkeypatch.delenv("NEWSQA_MILVUS_COLLECTION", raising=False)  # one per index folder
     return request.param
+
+
+@pytest.fixture
+def milvus_backend(milvus_env):
+    """The Milvus backend that milvus_env's settings describe."""
+    from index.settings import Settings
+    from index.store import store_backend
+
+    return store_backend(Settings.from_env())
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that starts a Milvus engine `milvus` (and `slow`)."""
+    for item in items:
+        if {"milvus_env", "milvus_server", "milvus_backend"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.milvus)
+            item.add_marker(pytest.mark.slow)

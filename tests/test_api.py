@@ -71,7 +71,7 @@ def test_openapi_served(call):
 
 
 def test_ask_returns_the_cli_json_shape(call, web_index, fake_embedder):
-    from qa.answer import Answerer
+    from qa.pipeline import Answerer
 
     response, body = call("POST", "/api/ask", json={"question": "Bird European expansion"})
     assert response.status_code == 200
@@ -257,7 +257,7 @@ def test_503_until_an_index_exists_then_serves_it(tiny_seeds, tmp_path, fake_emb
 
 
 def test_a_crash_is_json_without_internals(web_index, fake_embedder):
-    from qa.answer import Answerer
+    from qa.pipeline import Answerer
 
     class Broken(Answerer):
         def ask(self, *args, **kwargs):
@@ -272,7 +272,7 @@ def test_a_crash_is_json_without_internals(web_index, fake_embedder):
 
 def test_a_vector_store_that_cannot_be_reached_is_503(web_index, fake_embedder):
     from index.errors import StoreUnavailable
-    from qa.answer import Answerer
+    from qa.pipeline import Answerer
 
     class Unreachable(Answerer):
         def ask(self, *args, **kwargs):

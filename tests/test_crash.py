@@ -14,7 +14,7 @@ from conftest import REPO, SEEDS
 
 from index.build import build
 from index.store import load_index
-from qa.answer import Answerer
+from qa.pipeline import Answerer
 
 CHILD = Path(__file__).parent / "crash_child.py"
 NEW = "Ekoexpandsalgorithmicheartproblemdetectionandlands30MSeriesCextension"

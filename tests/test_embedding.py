@@ -13,7 +13,6 @@ from index.embedding import (
     INT8_MODEL_NAME,
     MODEL_NAME,
     OnnxEmbedder,
-    backend_from_env,
     load_embedder,
     model_name,
 )
@@ -92,14 +91,14 @@ def test_onnx_path_never_imports_torch(onnx_embedder):
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
-def test_backend_comes_from_the_environment(monkeypatch):
-    monkeypatch.delenv("NEWSQA_EMBEDDER", raising=False)
-    assert backend_from_env() == "onnx" and model_name() == MODEL_NAME
-    monkeypatch.setenv("NEWSQA_EMBEDDER", "onnx-int8")
-    assert model_name() == INT8_MODEL_NAME
-    monkeypatch.setenv("NEWSQA_EMBEDDER", "tensorflow")
-    with pytest.raises(ValueError, match="torch"):
-        backend_from_env()
+def test_backend_comes_from_the_settings():
+    from index.settings import Settings, SettingsError
+
+    assert Settings.from_env({}).embedder == "onnx" and model_name() == MODEL_NAME
+    int8 = Settings.from_env({"NEWSQA_EMBEDDER": "onnx-int8"}).embedder
+    assert model_name(int8) == INT8_MODEL_NAME
+    with pytest.raises(SettingsError, match="torch"):
+        Settings.from_env({"NEWSQA_EMBEDDER": "tensorflow"})
 
 
 def test_unknown_model_or_mismatched_backend_is_refused():
@@ -117,8 +116,8 @@ def test_an_int8_index_is_served_with_int8(monkeypatch, tiny_seeds, tmp_path):
     from index.store import load_index
     from web import create_app
 
-    monkeypatch.setenv("NEWSQA_EMBEDDER", "onnx-int8")
-    build(tiny_seeds, tmp_path / "ix", load_embedder())
+    monkeypatch.setenv("NEWSQA_EMBEDDER", "onnx-int8")  # read by create_app's settings
+    build(tiny_seeds, tmp_path / "ix", load_embedder(backend="onnx-int8"))
     assert load_index(tmp_path / "ix").meta["model"] == INT8_MODEL_NAME
     app = create_app({"INDEX_DIR": str(tmp_path / "ix"), "RERANK": False})
     reply = app.test_client().post("/api/ask", json={"question": "how much did Alibaba invest?"})

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qa.answer import Answer, Answerer, Citation
+from qa.answer import Answer, Citation
 from qa.evaluation import (
     abstention,
     calibrate,
@@ -19,6 +19,7 @@ from qa.evaluation import (
     normalize,
     score,
 )
+from qa.pipeline import Answerer
 
 
 def _answer(*snippets: str, highlight=None) -> Answer:

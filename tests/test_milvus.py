@@ -26,7 +26,9 @@ from index.milvus import (  # noqa: E402
     quote,
     row_key,
 )
+from index.milvus_backend import MilvusBackend  # noqa: E402
 from index.store import load_index, serves_milvus_lite  # noqa: E402
+from index.vector_store import FaissBackend  # noqa: E402
 
 
 def _corpus(n: int = 8, per: int = 4, dim: int = 16, seed: int = 0):
@@ -139,16 +141,14 @@ def test_last_close_stops_the_lite_server_and_keeps_the_data(tmp_path):
 def test_a_generation_runs_one_lite_server_while_loaded_and_none_after(
     tiny_seeds, tmp_path, fake_embedder, monkeypatch
 ):
-    monkeypatch.setenv("NEWSQA_STORE", "milvus")
-    monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)
-    build(tiny_seeds, tmp_path / "ix", fake_embedder)
+    build(tiny_seeds, tmp_path / "ix", fake_embedder, backend=MilvusBackend())
     assert lite_servers(tmp_path) == []  # the build's server stopped before the folder moved
     index = load_index(tmp_path / "ix")
-    assert index.milvus.search(fake_embedder.encode(["Alibaba"])[0], 3)
+    assert index.store.search(fake_embedder.encode(["Alibaba"]), 3)
     assert len(lite_servers(tmp_path)) == 1
-    build(tiny_seeds, tmp_path / "ix", fake_embedder, full=True)  # a new generation
+    build(tiny_seeds, tmp_path / "ix", fake_embedder, full=True, backend=MilvusBackend())
     newer = load_index(tmp_path / "ix")
-    assert newer.milvus.search(fake_embedder.encode(["Alibaba"])[0], 3)
+    assert newer.store.search(fake_embedder.encode(["Alibaba"]), 3)
     assert len(lite_servers(tmp_path)) == 2  # the old one serves until it is dropped
     del index
     gc.collect()
@@ -156,33 +156,25 @@ def test_a_generation_runs_one_lite_server_while_loaded_and_none_after(
 
 
 def test_a_generation_is_read_where_it_was_built(tiny_seeds, tmp_path, fake_embedder, monkeypatch):
-    monkeypatch.setenv("NEWSQA_STORE", "milvus")
-    monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)
-    build(tiny_seeds, tmp_path / "ix", fake_embedder)
-    # the serving process's environment now points elsewhere: the generation's meta decides
-    monkeypatch.setenv("NEWSQA_STORE", "faiss")
-    monkeypatch.setenv("NEWSQA_MILVUS_URI", "http://nowhere.invalid:19530")
-    index = load_index(tmp_path / "ix")
-    assert index.milvus.config.uri == str(tmp_path / "ix" / index.generation / "milvus.db")
-    assert index.milvus.search(fake_embedder.encode(["Alibaba"])[0], 3)
-    assert serves_milvus_lite(tmp_path / "ix")  # `qa serve` runs one worker for it
+    build(tiny_seeds, tmp_path / "ix", fake_embedder, backend=MilvusBackend())
+    # the serving process's settings now point elsewhere: the generation's meta decides
+    elsewhere = MilvusBackend(MilvusConfig("http://nowhere.invalid:19530"))
+    index = load_index(tmp_path / "ix", backend=elsewhere)
+    expected = str(tmp_path / "ix" / index.generation / "milvus.db")
+    assert index.store._search.config.uri == expected
+    assert index.store.search(fake_embedder.encode(["Alibaba"]), 3)
+    assert serves_milvus_lite(tmp_path / "ix", FaissBackend())  # `qa serve` runs one worker
 
 
-def test_each_index_folder_gets_its_own_server_collection(tmp_path, monkeypatch):
-    monkeypatch.delenv("NEWSQA_MILVUS_COLLECTION", raising=False)
-    monkeypatch.setenv("NEWSQA_MILVUS_URI", "http://milvus:19530")
-    a = MilvusConfig.from_env(tmp_path / "a").collection
-    b = MilvusConfig.from_env(tmp_path / "b").collection
-    assert (
-        a != b
-        and a.startswith("newsqa_chunks_")
-        and a == MilvusConfig.from_env(tmp_path / "a").collection
-    )
-    monkeypatch.setenv("NEWSQA_MILVUS_COLLECTION", "news")  # an explicit name wins
-    assert MilvusConfig.from_env(tmp_path / "a").collection == "news"
-    monkeypatch.delenv("NEWSQA_MILVUS_COLLECTION")
-    monkeypatch.delenv("NEWSQA_MILVUS_URI")  # Lite: a file of its own, the plain name
-    assert MilvusConfig.from_env(tmp_path / "a").collection == "newsqa_chunks"
+def test_each_index_folder_gets_its_own_server_collection(tmp_path):
+    server = MilvusConfig.of("http://milvus:19530")
+    a = server.for_index(tmp_path / "a").collection
+    b = server.for_index(tmp_path / "b").collection
+    assert a != b and a.startswith("newsqa_chunks_") and a == server.for_index(tmp_path / "a").collection
+    named = MilvusConfig.of("http://milvus:19530", collection="news")  # an explicit name wins
+    assert named.for_index(tmp_path / "a").collection == "news"
+    lite = MilvusConfig.of("")  # Lite: a file of its own, the plain name
+    assert lite.for_index(tmp_path / "a").collection == "newsqa_chunks"
 
 
 def test_meta_never_records_a_password():
@@ -218,10 +210,9 @@ store.close()
 """
 
 
-def test_rows_left_by_an_unreachable_server_only_warn(caplog, monkeypatch):
+def test_rows_left_by_an_unreachable_server_only_warn(caplog):
     from index.milvus import delete_rows
 
-    monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)
     record = {"lite": False, "uri": "http://127.0.0.1:1", "collection": "c", "keys": 2}
     delete_rows(Path("."), record, ["k1", "k2"])  # the generation is live already: no raise
     assert "left 2 old rows" in caplog.text

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 
 from index.build import build
+from index.errors import IndexFormatError
 from index.lexical import Lexical, terms
 from index.store import load_index
-from qa.answer import Answerer
+from index.vector_store import Scope
+from qa.pipeline import Answerer
 from qa.query import Filters
 from qa.retrieval import Passage, Retriever, fuse
 
@@ -79,24 +80,17 @@ def test_bm25_index_gives_the_readers_document_frequencies(fake_index):
     assert read_off == (dict(counted[0]), counted[1]) and counted[0]["alibaba"] > 1
 
 
-def test_old_generation_without_bm25_is_indexed_in_memory(fake_index, fake_embedder):
-    old = replace(fake_index, lexical=None)
-    hits = Retriever(old, fake_embedder).bm25("Voyage Cruise", 2)
-    assert hits and "Voyage" in hits[0].chunk.text
-
-
-def test_build_publishes_bm25_for_a_generation_saved_without_it(
-    tiny_seeds, tmp_path, fake_embedder
-):
+def test_a_generation_without_bm25_is_refused_as_damaged(tiny_seeds, tmp_path, fake_embedder):
     import shutil
 
     build(tiny_seeds, tmp_path / "ix", fake_embedder)
     index = load_index(tmp_path / "ix")
     shutil.rmtree(index.path / index.generation / "bm25")
-    assert load_index(tmp_path / "ix").lexical is None
-    report = build(tiny_seeds, tmp_path / "ix", fake_embedder)
-    assert report.embedded == 0 and report.generation
-    assert load_index(tmp_path / "ix").lexical is not None
+    with pytest.raises(IndexFormatError, match="damaged"):
+        load_index(tmp_path / "ix")
+    report = build(tiny_seeds, tmp_path / "ix", fake_embedder)  # rebuilt in full, said why
+    assert report.generation and any("not reusable" in n for n in report.notes)
+    assert len(load_index(tmp_path / "ix").lexical) == len(index.chunks)
 
 
 def test_filter_rows_come_before_ranking(fake_index, fake_embedder):
@@ -107,10 +101,9 @@ def test_filter_rows_come_before_ranking(fake_index, fake_embedder):
     question = "how much did Alibaba invest into the Aliyun OS business expansion?"
     # Unfiltered, the best chunks are elsewhere; filtered, k of Bird's chunks still come back.
     assert not retriever.bm25(question, 1)[0].article.id.startswith("Bird")
-    matching = int((retriever.lexical.scores(question)[rows] > 0).sum())
+    matching = int((fake_index.lexical.scores(question)[rows] > 0).sum())
     assert matching >= 3
-    for method in (retriever.bm25, retriever.dense):
-        hits = method(question, 3, rows)
+    for hits in (retriever.bm25(question, 3, rows), retriever.dense(question, 3, Scope(rows))):
         assert len(hits) == 3
         assert all(h.article.id.startswith("Bird") for h in hits)
 
@@ -118,7 +111,7 @@ def test_filter_rows_come_before_ranking(fake_index, fake_embedder):
 def test_selective_filter_on_hnsw_still_returns_k():
     import faiss
 
-    from qa.retrieval import _search
+    from index.vector_store import FaissStore
 
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((3000, 32)).astype(np.float32)
@@ -126,7 +119,7 @@ def test_selective_filter_on_hnsw_still_returns_k():
     hnsw = faiss.IndexHNSWFlat(32, 8, faiss.METRIC_INNER_PRODUCT)
     hnsw.add(vectors)
     rows = np.sort(rng.choice(3000, size=7, replace=False))
-    hits = _search(hnsw, vectors[:1], 5, rows)
+    hits = FaissStore(hnsw).search(vectors[:1], 5, Scope(rows))
     assert len(hits) == 5 and {r for r, _ in hits} <= set(rows.tolist())
     exact = sorted(rows.tolist(), key=lambda r: -float(vectors[r] @ vectors[0]))[:5]
     assert [r for r, _ in hits] == exact
@@ -147,9 +140,9 @@ def test_filtered_question_still_gets_k_citations(fake_index, fake_embedder):
 def test_date_filters_admit_only_dated_articles_in_range(fake_index, fake_embedder):
     answerer = Answerer(fake_index, fake_embedder, rerank=False)
     after = datetime(2021, 1, 1, tzinfo=UTC)
-    rows = answerer.admitted_rows(Filters(after=after))
-    admitted = {fake_index.chunks[r].article_id for r in rows}
+    scope = answerer.scope(Filters(after=after))
+    admitted = {fake_index.chunks[r].article_id for r in scope.rows}
     assert admitted and all(fake_index.articles[a].date >= after for a in admitted)
-    assert answerer.admitted_rows(Filters()) is None
+    assert scope.after == after and answerer.scope(Filters()).rows is None
     nothing = answerer.ask("anything", filters=Filters(before=datetime(1990, 1, 1, tzinfo=UTC)))
     assert nothing.answer is None and nothing.citations == () and "filters" in nothing.message

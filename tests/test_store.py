@@ -10,7 +10,7 @@ import pytest
 from index.articles import Article
 from index.chunking import chunk_text
 from index.errors import IndexFormatError, IndexNotFound
-from index.store import current_generation, load_index, save_index
+from index.store import FORMAT_VERSION, current_generation, load_index, save_index
 
 
 def _sample(n_articles: int = 2):
@@ -34,8 +34,8 @@ def test_round_trip(tmp_path):
     assert index.generation == name == current_generation(tmp_path)
     assert list(index.articles.values()) == articles
     assert list(index.chunks) == chunks
-    np.testing.assert_allclose(index.chunk_vectors(), vectors, rtol=1e-6)
-    assert index.meta["format"] == 1 and index.meta["model"] == "m" and index.meta["dim"] == 8
+    np.testing.assert_allclose(index.store.vectors(), vectors, rtol=1e-6)
+    assert index.meta["format"] == FORMAT_VERSION == 2 and index.meta["model"] == "m" and index.meta["dim"] == 8
     assert index.meta["articles"] == 2 and index.meta["chunks"] == len(chunks)
 
 

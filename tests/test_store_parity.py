@@ -15,9 +15,11 @@ from conftest import ALIYUN, SEEDS, FakeEmbedder
 pytest.importorskip("milvus_lite")
 
 from index.build import build  # noqa: E402
-from index.milvus import MilvusConfig, MilvusVectors, sync_generation  # noqa: E402
+from index.milvus import MilvusVectors, sync_generation  # noqa: E402
+from index.milvus_backend import MilvusBackend, MilvusStore  # noqa: E402
 from index.store import load_index  # noqa: E402
-from qa.answer import Answerer  # noqa: E402
+from index.vector_store import FaissStore  # noqa: E402
+from qa.pipeline import Answerer  # noqa: E402
 from qa.query import Filters  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
 
@@ -36,13 +38,11 @@ FILTERS = [
 ]
 
 
-def _build_both(seeds, tmp_path, embedder, monkeypatch):
-    monkeypatch.setenv("NEWSQA_STORE", "faiss")
+def _build_both(seeds, tmp_path, embedder, backend):
     build(seeds, tmp_path / "faiss", embedder)
-    monkeypatch.setenv("NEWSQA_STORE", "milvus")  # where milvus_env points it
-    build(seeds, tmp_path / "milvus", embedder)
-    flat, milvus = load_index(tmp_path / "faiss"), load_index(tmp_path / "milvus")
-    assert flat.milvus is None and milvus.milvus is not None
+    build(seeds, tmp_path / "milvus", embedder, backend=backend)
+    flat, milvus = load_index(tmp_path / "faiss"), load_index(tmp_path / "milvus", backend=backend)
+    assert isinstance(flat.store, FaissStore) and isinstance(milvus.store, MilvusStore)
     assert milvus.meta["store"] == "milvus"
     return flat, milvus
 
@@ -52,9 +52,9 @@ def _same_results(flat, milvus, embedder):
     for question in QUESTIONS:
         vector = Retriever(flat, embedder).embed(question)
         for f in FILTERS:
-            rows = a.admitted_rows(f)
-            got_a = [p.chunk.id for p in a.retriever.dense(vector, 10, rows, f)]
-            got_b = [p.chunk.id for p in b.retriever.dense(vector, 10, rows, f)]
+            scope = a.scope(f)
+            got_a = [p.chunk.id for p in a.retriever.dense(vector, 10, scope)]
+            got_b = [p.chunk.id for p in b.retriever.dense(vector, 10, scope)]
             assert got_a == got_b, (question, f)
             assert all(f.admits(flat.articles[c.split("#")[0]]) for c in got_a)
             answer_a = a.ask(question, filters=f, rerank=False).to_json()
@@ -63,9 +63,9 @@ def _same_results(flat, milvus, embedder):
 
 
 def test_same_top_chunks_with_and_without_filters(
-    tiny_seeds, tmp_path, fake_embedder, monkeypatch, milvus_env
+    tiny_seeds, tmp_path, fake_embedder, milvus_backend, milvus_env
 ):
-    flat, milvus = _build_both(tiny_seeds, tmp_path, fake_embedder, monkeypatch)
+    flat, milvus = _build_both(tiny_seeds, tmp_path, fake_embedder, milvus_backend)
     _same_results(flat, milvus, fake_embedder)
 
 
@@ -74,16 +74,16 @@ def _chunks_of(index, article_id):
 
 
 def test_same_after_incremental_rebuild(
-    tiny_seeds, tmp_path, fake_embedder, monkeypatch, milvus_env
+    tiny_seeds, tmp_path, fake_embedder, milvus_backend, milvus_env
 ):
-    _, before = _build_both(tiny_seeds, tmp_path, fake_embedder, monkeypatch)
+    _, before = _build_both(tiny_seeds, tmp_path, fake_embedder, milvus_backend)
     shutil.copy(
         SEEDS / "BoredApesNFTstartupYugaLabsraisesseedroundatmonster4Bvaluation.txt", tiny_seeds
     )
     aliyun = tiny_seeds / ALIYUN
     aliyun.write_text(aliyun.read_text().replace("US$200 million", "US$250 million"))
     (tiny_seeds / "BeyondTheBitcoinBubble.txt").unlink()
-    flat, milvus = _build_both(tiny_seeds, tmp_path, fake_embedder, monkeypatch)
+    flat, milvus = _build_both(tiny_seeds, tmp_path, fake_embedder, milvus_backend)
     assert set(flat.articles) == set(milvus.articles) and len(flat.articles) == 5
     # the Lite file started from the previous one: only the changed and the new article were
     # written, the old rows of the changed and the removed article deleted
@@ -98,44 +98,43 @@ def test_same_after_incremental_rebuild(
 
 @pytest.mark.parametrize("milvus_env", ["server"], indirect=True)
 def test_a_shared_collection_keeps_serving_the_old_generation_during_a_rebuild(
-    tiny_seeds, tmp_path, fake_embedder, monkeypatch, milvus_env
+    tiny_seeds, tmp_path, fake_embedder, milvus_backend, milvus_env
 ):
-    flat, old = _build_both(tiny_seeds, tmp_path, fake_embedder, monkeypatch)
+    flat, old = _build_both(tiny_seeds, tmp_path, fake_embedder, milvus_backend)
     aliyun = tiny_seeds / ALIYUN
     aliyun.write_text(aliyun.read_text().replace("US$200 million", "US$250 million"))
     shutil.copy(SEEDS / "BeyondTheBitcoinBubble.txt", tiny_seeds / "bubble-copy-2.txt")
     # A build inserts the next generation's rows before it publishes: here they go in alone.
-    monkeypatch.setenv("NEWSQA_STORE", "faiss")
     build(tiny_seeds, tmp_path / "next", fake_embedder)
-    monkeypatch.setenv("NEWSQA_STORE", "milvus")
     upcoming = load_index(tmp_path / "next")
     record, stale = sync_generation(
         tmp_path / "milvus" / ".tmp-next",  # a generation being written in that index folder
         upcoming.articles,
         list(upcoming.chunks),
-        upcoming.chunk_vectors(),
+        upcoming.store.vectors(),
         upcoming.meta["model"],
+        config=milvus_backend.config,
     )
     assert record["inserted"] > 0 and stale  # old Aliyun rows wait for the publish
     # the old generation still finds its own k best, though new near-twins crowd the top
     _same_results(flat, old, fake_embedder)
-    flat, new = _build_both(tiny_seeds, tmp_path, fake_embedder, monkeypatch)
+    flat, new = _build_both(tiny_seeds, tmp_path, fake_embedder, milvus_backend)
     _same_results(flat, new, fake_embedder)
-    shared = MilvusVectors(MilvusConfig.from_record(tmp_path, new.meta["milvus"]))
+    shared = MilvusVectors(milvus_backend.config.reading(tmp_path, new.meta["milvus"]))
     assert len(shared.keys()) == len(new.chunks)  # after the publish, old rows are gone
     shared.close()
 
 
 @pytest.mark.parametrize("milvus_env", ["server"], indirect=True)
 def test_two_index_folders_on_one_server_keep_their_own_rows(
-    tiny_seeds, tmp_path, fake_embedder, monkeypatch, milvus_env
+    tiny_seeds, tmp_path, fake_embedder, milvus_backend, milvus_env
 ):
-    flat, milvus = _build_both(tiny_seeds, tmp_path, fake_embedder, monkeypatch)
+    flat, milvus = _build_both(tiny_seeds, tmp_path, fake_embedder, milvus_backend)
     other_seeds = tmp_path / "other-seeds"
     other_seeds.mkdir()
     shutil.copy(SEEDS / "BeyondTheBitcoinBubble.txt", other_seeds)
-    build(other_seeds, tmp_path / "other", fake_embedder)  # same server, same environment
-    other = load_index(tmp_path / "other")
+    build(other_seeds, tmp_path / "other", fake_embedder, backend=milvus_backend)  # same server
+    other = load_index(tmp_path / "other", backend=milvus_backend)
     assert other.meta["milvus"]["collection"] != milvus.meta["milvus"]["collection"]
     _same_results(flat, milvus, fake_embedder)  # the other build deleted none of these rows
 
@@ -150,11 +149,11 @@ class OtherModel(FakeEmbedder):
 
 
 def test_a_new_model_of_the_same_dimension_replaces_every_vector(
-    tiny_seeds, tmp_path, fake_embedder, monkeypatch, milvus_env
+    tiny_seeds, tmp_path, fake_embedder, milvus_backend, milvus_env
 ):
-    _build_both(tiny_seeds, tmp_path, fake_embedder, monkeypatch)
+    _build_both(tiny_seeds, tmp_path, fake_embedder, milvus_backend)
     other = OtherModel()
-    flat, milvus = _build_both(tiny_seeds, tmp_path, other, monkeypatch)
+    flat, milvus = _build_both(tiny_seeds, tmp_path, other, milvus_backend)
     assert milvus.meta["model"] == other.name
     assert milvus.meta["milvus"]["deleted"] == len(milvus.chunks)  # no old vector survives
     _same_results(flat, milvus, other)
@@ -163,18 +162,17 @@ def test_a_new_model_of_the_same_dimension_replaces_every_vector(
 def test_switching_store_moves_vectors_without_re_embedding(
     tiny_seeds, tmp_path, fake_embedder, monkeypatch
 ):
-    monkeypatch.setenv("NEWSQA_STORE", "faiss")
+    monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)
     build(tiny_seeds, tmp_path / "ix", fake_embedder)
     seen = fake_embedder.texts_seen
-    monkeypatch.setenv("NEWSQA_STORE", "milvus")
-    report = build(tiny_seeds, tmp_path / "ix", fake_embedder)
+    report = build(tiny_seeds, tmp_path / "ix", fake_embedder, backend=MilvusBackend())
     assert report.generation is not None and fake_embedder.texts_seen == seen
+    assert any("milvus store" in n for n in report.notes)
     assert load_index(tmp_path / "ix").meta["store"] == "milvus"
 
 
-def test_unknown_store_is_a_clear_error(tiny_seeds, tmp_path, fake_embedder, monkeypatch):
-    from index.errors import IndexFormatError
+def test_unknown_store_is_a_clear_error():
+    from index.settings import Settings, SettingsError
 
-    monkeypatch.setenv("NEWSQA_STORE", "pinecone")
-    with pytest.raises(IndexFormatError, match="NEWSQA_STORE"):
-        build(tiny_seeds, tmp_path / "ix", fake_embedder)
+    with pytest.raises(SettingsError, match="NEWSQA_STORE"):
+        Settings.from_env({"NEWSQA_STORE": "pinecone"})

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from conftest import ALIYUN
 
-import index.store as store
+import index.vector_store as store
 from index.build import build
-from index.store import load_index, make_vector_index, vector_index_kind
+from index.store import load_index
+from index.vector_store import FaissStore, make_vector_index, vector_index_kind
 
 QUESTIONS = [
     "how much did Alibaba invest?",
@@ -64,7 +65,7 @@ def test_load_sets_the_search_breadth_of_the_code(monkeypatch, tiny_seeds, tmp_p
     monkeypatch.setattr(store, "HNSW_THRESHOLD", 1)
     build(tiny_seeds, tmp_path / "ix", fake_embedder)
     monkeypatch.setattr(store, "HNSW_EF_SEARCH", 200)  # tuned after the build: no rebuild needed
-    assert load_index(tmp_path / "ix").vectors.hnsw.efSearch == 200
+    assert load_index(tmp_path / "ix").store.index.hnsw.efSearch == 200
 
 
 @pytest.mark.parametrize("params", [faiss.SearchParameters, faiss.SearchParametersHNSW])
@@ -88,8 +89,8 @@ def test_incremental_rebuild_reuses_hnsw_vectors(monkeypatch, tiny_seeds, tmp_pa
     ix = tmp_path / "ix"
     build(tiny_seeds, ix, fake_embedder)
     before = load_index(ix)
-    assert before.meta["vector_index"] == "hnsw" and vector_index_kind(before.vectors) == "hnsw"
-    old = dict(zip((c.id for c in before.chunks), before.chunk_vectors(), strict=True))
+    assert before.meta["vector_index"] == "hnsw" and vector_index_kind(before.store.index) == "hnsw"
+    old = dict(zip((c.id for c in before.chunks), before.store.vectors(), strict=True))
 
     aliyun = ALIYUN.removesuffix(".txt")
     path = tiny_seeds / ALIYUN
@@ -97,10 +98,10 @@ def test_incremental_rebuild_reuses_hnsw_vectors(monkeypatch, tiny_seeds, tmp_pa
     seen = fake_embedder.texts_seen
     report = build(tiny_seeds, ix, fake_embedder)
     after = load_index(ix)
-    assert vector_index_kind(after.vectors) == "hnsw" and report.updated == (aliyun,)
+    assert vector_index_kind(after.store.index) == "hnsw" and report.updated == (aliyun,)
     fresh = sum(1 for c in after.chunks if c.article_id == aliyun)
     assert report.embedded == fresh == fake_embedder.texts_seen - seen  # only the changed one
-    vectors = after.chunk_vectors()
+    vectors = after.store.vectors()
     kept = [r for r, c in enumerate(after.chunks) if c.article_id != aliyun]
     assert kept and all(np.array_equal(vectors[r], old[after.chunks[r].id]) for r in kept)
     # Every row is still the vector of its own chunk's text, as a full rebuild would make it.
@@ -112,12 +113,12 @@ def test_hnsw_finds_the_same_chunks_as_exact_search(
     default_answerer, real_embedder, one_thread, monkeypatch
 ):
     index = default_answerer.index
-    assert vector_index_kind(index.vectors) == "flat"  # the default corpus is below threshold
+    assert vector_index_kind(index.store.index) == "flat"  # the default corpus is below threshold
     monkeypatch.setattr(store, "HNSW_THRESHOLD", 0)
-    hnsw = make_vector_index(index.chunk_vectors())
+    hnsw = make_vector_index(index.store.vectors())
     assert vector_index_kind(hnsw) == "hnsw"
     queries = real_embedder.encode(QUESTIONS)
-    _, exact = index.vectors.search(queries, 10)
+    _, exact = index.store.index.search(queries, 10)
     _, approx = hnsw.search(queries, 10)
     for q, e, a in zip(QUESTIONS, exact, approx, strict=True):
         assert list(a[:5]) == list(e[:5]), q  # the passages the reader sees first
@@ -128,14 +129,14 @@ def test_hnsw_finds_the_same_chunks_as_exact_search(
 def test_hnsw_index_gives_the_same_answers(
     default_answerer, real_embedder, one_thread, monkeypatch
 ):
-    from qa.answer import Answerer
+    from qa.pipeline import Answerer
 
     index = default_answerer.index
     monkeypatch.setattr(store, "HNSW_THRESHOLD", 0)
     switched = Answerer(
-        replace(index, vectors=make_vector_index(index.chunk_vectors())), real_embedder
+        replace(index, store=FaissStore(make_vector_index(index.store.vectors()))), real_embedder
     )
-    assert vector_index_kind(switched.index.vectors) == "hnsw"
+    assert vector_index_kind(switched.index.store.index) == "hnsw"
     for question in QUESTIONS[:3]:
         exact, approx = default_answerer.ask(question), switched.ask(question)
         assert approx.to_json()["citations"] == exact.to_json()["citations"], question

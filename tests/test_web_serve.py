@@ -91,27 +91,29 @@ def test_gunicorn_answers_503_then_picks_up_the_index(tmp_path, default_index):
 def test_serve_passes_its_options_to_the_workers(monkeypatch, tmp_path):
     from click.testing import CliRunner
 
+    from index.settings import Settings
     from qa.cli import cli
 
-    # `qa serve` sets these for gunicorn; setenv first so that monkeypatch restores them after.
-    names = ("NEWSQA_INDEX", "NEWSQA_SEEDS", "NEWSQA_RERANK", "NEWSQA_THREADS", "OMP_NUM_THREADS")
-    for name in (*names, "TOKENIZERS_PARALLELISM"):
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
+    for name in ("NEWSQA_INDEX", "NEWSQA_SEEDS", "NEWSQA_RERANK", "NEWSQA_THREADS"):
+        monkeypatch.delenv(name, raising=False)
     calls = []
-    monkeypatch.setattr(os, "execvp", lambda file, argv: calls.append(argv))
+    monkeypatch.setattr(os, "execvpe", lambda file, argv, env: calls.append((argv, env)))
     args = ["serve", "--index", str(tmp_path / "ix"), "--seeds", str(tmp_path / "s"), "--no-rerank"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    [argv] = calls
+    [(argv, env)] = calls
     assert argv[1:3] == ["-m", "gunicorn"] and argv[-1] == "web.wsgi:app"
-    assert os.environ["NEWSQA_INDEX"] == str(tmp_path / "ix")
-    assert os.environ["NEWSQA_SEEDS"] == str(tmp_path / "s")
+    assert env["NEWSQA_INDEX"] == str(tmp_path / "ix") and env["NEWSQA_SEEDS"] == str(tmp_path / "s")
+    assert env["NEWSQA_THREADS"] == env["OMP_NUM_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
+    assert "NEWSQA_INDEX" not in os.environ  # the workers get them, this process is unchanged
     from web import create_app
 
-    assert create_app().extensions["newsqa.index"].options == {"rerank": False}
-    monkeypatch.delenv("NEWSQA_RERANK")
-    assert create_app().extensions["newsqa.index"].options == {"rerank": True}
+    settings = Settings.from_env(env)  # what a worker reads
+    assert settings.index_dir == tmp_path / "ix" and not settings.rerank
+    options = create_app(settings=settings).extensions["newsqa.index"].options
+    assert options["rerank"] is False
+    options = create_app(settings=settings.with_(rerank=True)).extensions["newsqa.index"].options
+    assert options["rerank"] is True
 
 
 @pytest.mark.parametrize("store", ["faiss", "milvus"])
@@ -120,12 +122,10 @@ def test_serve_runs_one_worker_on_a_milvus_lite_file(store, monkeypatch, tmp_pat
 
     from qa.cli import cli
 
-    for name in ("NEWSQA_INDEX", "NEWSQA_SEEDS", "NEWSQA_THREADS", "OMP_NUM_THREADS"):
-        monkeypatch.setenv(name, "")  # restored after the test: `qa serve` sets them
     monkeypatch.setenv("NEWSQA_STORE", store)
     monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)
     calls = []
-    monkeypatch.setattr(os, "execvp", lambda file, argv: calls.append(argv))
+    monkeypatch.setattr(os, "execvpe", lambda file, argv, env: calls.append(argv))
     result = CliRunner().invoke(cli, ["serve", "--index", str(tmp_path / "ix")])
     assert result.exit_code == 0, result.output
     workers = calls[0][calls[0].index("--workers") + 1]

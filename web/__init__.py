@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask import Flask, Response
 
-from index.embedding import Embedder, load_embedder, model_name
-from index.store import Index
-from qa.answer import Answerer
+from index.embedding import Embedder, configured_embedder, model_name
+from index.settings import Settings
+from index.store import Index, store_backend
+from qa.pipeline import Answerer
 from web.live_index import FixedIndex, LiveIndex
 from web.rebuilder import Rebuilder
 
@@ -20,56 +20,74 @@ CSP = (
 )
 
 
+def _index_source(
+    app: Flask,
+    settings: Settings,
+    index: Index | Path | str | None,
+    answerer: Answerer | None,
+    embedder: Embedder | None,
+) -> FixedIndex | LiveIndex:
+    """Return what the app answers from: a pinned answerer, or the index folder it follows."""
+    if answerer is not None:
+        return FixedIndex(answerer)
+    if isinstance(index, Index):
+        app.config["INDEX_DIR"] = str(index.path)
+    elif index is not None:
+        app.config["INDEX_DIR"] = str(index)
+
+    source = LiveIndex(
+        Path(app.config["INDEX_DIR"]),
+        (lambda: embedder) if embedder is not None else lambda: configured_embedder(settings),
+        model=embedder.name if embedder is not None else model_name(settings.embedder),
+        interval=float(app.config["RELOAD_INTERVAL"]),
+        options={
+            "rerank": bool(app.config["RERANK"]),
+            "reranker_dir": settings.reranker_dir,
+            "threads": settings.threads,
+        },
+        backend=store_backend(settings),
+    )
+    if isinstance(index, Index):
+        source.adopt(index)
+    return source
+
+
 def create_app(
     config: dict | None = None,
     *,
     index: Index | Path | str | None = None,
     answerer: Answerer | None = None,
     embedder: Embedder | None = None,
+    settings: Settings | None = None,
 ) -> Flask:
     """Create the app.
 
-    By default it serves the index folder named by config INDEX_DIR (env NEWSQA_INDEX) and
-    follows it to each new generation. `index` may be that folder or an Index already loaded;
-    `embedder` replaces the packaged model (tests pass a fake); `answerer` pins one answerer
-    (anything with `ask()` and `.index`) and disables the following.
+    By default it serves the index folder named by config INDEX_DIR (settings.index_dir, env
+    NEWSQA_INDEX) and follows it to each new generation. `index` may be that folder or an
+    Index already loaded; `embedder` replaces the packaged model (tests pass a fake);
+    `answerer` pins one answerer (anything with `ask()` and `.index`) and disables following.
     """
+    settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.from_mapping(
-        INDEX_DIR=os.environ.get("NEWSQA_INDEX", "var/index"),
-        SEEDS_DIR=os.environ.get("NEWSQA_SEEDS", "seeds"),
-        ADMIN_TOKEN=os.environ.get("NEWSQA_ADMIN_TOKEN") or None,
+        INDEX_DIR=str(settings.index_dir),
+        SEEDS_DIR=str(settings.seeds_dir),
+        ADMIN_TOKEN=settings.admin_token,
         RELOAD_INTERVAL=1.0,  # seconds between looks at the index's `current` pointer
-        # Rescore passages with the cross-encoder (`qa serve --no-rerank`: faster, less precise).
-        RERANK=os.environ.get("NEWSQA_RERANK", "1") != "0",
+        RERANK=settings.rerank,  # `qa serve --no-rerank`: faster, less precise
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     if config:
         app.config.update(config)
     app.json.sort_keys = False  # keep the documented field order: question, answer, citations
-
-    if answerer is not None:
-        source: FixedIndex | LiveIndex = FixedIndex(answerer)
-    else:
-        if isinstance(index, Index):
-            app.config["INDEX_DIR"] = str(index.path)
-        elif index is not None:
-            app.config["INDEX_DIR"] = str(index)
-        source = LiveIndex(
-            Path(app.config["INDEX_DIR"]),
-            (lambda: embedder) if embedder is not None else load_embedder,
-            model=embedder.name if embedder is not None else model_name(),  # NEWSQA_EMBEDDER
-            interval=float(app.config["RELOAD_INTERVAL"]),
-            options={"rerank": bool(app.config["RERANK"])},
-        )
-        if isinstance(index, Index):
-            source.adopt(index)
+    source = _index_source(app, settings, index, answerer, embedder)
     app.extensions["newsqa.index"] = source
     app.extensions["newsqa.rebuilder"] = Rebuilder(
         Path(app.config["SEEDS_DIR"]),
         source.index_dir,
         lambda: source.embedder,
         on_done=source.refresh,
+        backend=store_backend(settings),
     )
 
     from web import admin, api, chat, errors

@@ -8,9 +8,8 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from index.articles import Article
-from qa.answer import MAX_K
 from qa.errors import BadQuestion, check_question
-from qa.query import Filters, Turn
+from qa.query import MAX_K, Filters, Turn
 from web.errors import ApiError, json_body
 from web.live_index import IndexUnavailable, Snapshot
 

@@ -15,7 +15,8 @@ import numpy as np
 from index.embedding import Embedder
 from index.errors import IndexError_, IndexNotFound
 from index.store import Index, current_generation, load_index
-from qa.answer import Answerer
+from index.vector_store import StoreBackend
+from qa.pipeline import Answerer
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,10 @@ class LiveIndex:
         interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         options: Mapping[str, object] | None = None,
+        backend: StoreBackend | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
+        self.backend = backend  # lends a Milvus server's credentials to the loads
         self.options = dict(options or {})  # keyword arguments for each Answerer (e.g. rerank)
         self.model = model
         self.interval = interval
@@ -179,7 +182,7 @@ class LiveIndex:
         if name is None or name in (loaded, self._failed):
             return
         try:
-            index = load_index(self.index_dir)
+            index = load_index(self.index_dir, backend=self.backend)
             answerer = self._answerer(index)
             answerer.ask("warm up", k=1)  # pay lazy setup (term statistics) before serving
         except IndexNotFound as err:  # `current` vanished between the two reads

@@ -18,6 +18,7 @@ from pathlib import Path
 from index.build import build, build_lock, pid_alive
 from index.embedding import Embedder
 from index.errors import BuildLocked, IndexError_
+from index.vector_store import StoreBackend
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,9 @@ class Rebuilder:
         index_dir: Path,
         embedder: Callable[[], Embedder],
         on_done: Callable[[], None] = lambda: None,
+        backend: StoreBackend | None = None,
     ) -> None:
+        self.backend = backend  # where the builds put the vectors
         self.seeds_dir = Path(seeds_dir)
         self.index_dir = Path(index_dir)
         self._embedder = embedder  # called in the thread: the model may load lazily
@@ -112,7 +115,12 @@ class Rebuilder:
 
         try:
             report = build(
-                self.seeds_dir, self.index_dir, self._embedder(), full=full, progress=progress
+                self.seeds_dir,
+                self.index_dir,
+                self._embedder(),
+                full=full,
+                progress=progress,
+                backend=self.backend,
             )
             self._on_done()  # this worker switches before the status says "done"
         except IndexError_ as err:  # bad seeds folder, lock taken meanwhile, unreadable index

@@ -1,0 +1,95 @@
+"""The Milvus implementation of the store interface: a backend that writes, a store that searches.
+
+The FAISS file is still written beside the Milvus rows: it is the durable copy a rebuild reuses
+(read only then, never by a serving process), and a generation stays readable if Milvus is lost.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from index.articles import Article
+from index.chunking import Chunk
+from index.milvus import MilvusConfig, MilvusSearch, delete_rows, sync_generation
+from index.settings import Settings
+from index.vector_store import EVERYTHING, FAISS_FILE, FaissBackend, FaissStore, Hits, Scope
+
+
+class MilvusStore:
+    """Dense search in Milvus for one loaded generation; filters run inside Milvus."""
+
+    def __init__(self, search: MilvusSearch, durable: Path, size: int) -> None:
+        self._search = search
+        self._durable = durable
+        self._size = size
+
+    def search(self, query: np.ndarray, k: int, scope: Scope = EVERYTHING) -> Hits:
+        """Return up to k hits; a scope no filter describes is sent as a list of row ids."""
+        k = min(k, self._size if scope.rows is None else len(scope.rows))
+        if k < 1:
+            return []
+        only = None if scope.by_filters else scope.rows
+        return self._search.search(query, k, scope.after, scope.before, scope.author, only)
+
+    @cached_property
+    def _faiss(self) -> FaissStore:
+        return FaissStore.read(self._durable)
+
+    def vectors(self) -> np.ndarray:
+        """Return every row's vector from the durable FAISS copy (for a rebuild)."""
+        return self._faiss.vectors()
+
+
+class MilvusBackend:
+    """Put a generation's vectors into Milvus (a Lite file or a server collection)."""
+
+    kind = "milvus"
+
+    def __init__(self, config: MilvusConfig | None = None) -> None:
+        self.config = config or MilvusConfig()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MilvusBackend:
+        """Return the backend that NEWSQA_MILVUS_* describe."""
+        return cls(
+            MilvusConfig.of(
+                settings.milvus_uri, settings.milvus_token, settings.milvus_collection
+            )
+        )
+
+    @property
+    def is_lite(self) -> bool:
+        """Return whether generations go into Lite files (one process may open each)."""
+        return self.config.is_lite
+
+    def write(
+        self,
+        folder: Path,
+        articles: dict[str, Article],
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        model: str,
+        previous: Path | None,
+    ) -> tuple[dict, list[str]]:
+        """Write the durable FAISS copy, then sync the rows into Milvus."""
+        meta, _ = FaissBackend().write(folder, articles, chunks, vectors, model, previous)
+        record, stale = sync_generation(
+            folder, articles, chunks, vectors, model, previous, self.config
+        )
+        return meta | {"milvus": record}, stale
+
+    def published(self, folder: Path, meta: dict, stale: list[str]) -> None:
+        """Delete the rows only the previous generation needed (server collections only)."""
+        delete_rows(folder, meta["milvus"], stale, self.config)
+
+    def open(
+        self, folder: Path, meta: dict, articles: dict[str, Article], chunks: tuple[Chunk, ...]
+    ) -> MilvusStore:
+        """Connect to the Lite file or server collection the generation was built into."""
+        search = MilvusSearch.open(
+            folder, meta["milvus"], articles, chunks, meta["model"], self.config
+        )
+        return MilvusStore(search, folder / FAISS_FILE, len(chunks))

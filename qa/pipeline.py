@@ -1,0 +1,118 @@
+"""The answering pipeline: search → selection → reranking → decision, over one index.
+
+Modelled on DrQA's retriever/reader split: each stage is its own small module taking and
+returning one `Candidates` value, and follow-up questions are one policy (qa/followup.py)
+that the stages apply at named points.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from index.embedding import Embedder
+from index.errors import IndexFormatError
+from index.store import Index, load_index
+from index.vector_store import EVERYTHING, Scope, StoreBackend
+from qa.answer import Answer
+from qa.candidates import Candidates
+from qa.decision import Decision
+from qa.followup import FollowUp, resolve
+from qa.query import Filters, Request, Turn
+from qa.reading import Reader
+from qa.rerank import CrossEncoder
+from qa.reranking import Reranking
+from qa.retrieval import Retriever
+from qa.search import Search
+from qa.selection import Selection
+from qa.terms import idf
+
+NO_MATCH = "No article matches the filters."
+
+
+class Answerer:
+    """Own an index, an embedder and (lazily) a reranker; answer questions from that index."""
+
+    def __init__(
+        self,
+        index: Index,
+        embedder: Embedder,
+        *,
+        rerank: bool = True,
+        reranker: CrossEncoder | None = None,
+        reranker_dir: Path | None = None,
+        threads: int = 0,
+    ) -> None:
+        if index.meta.get("model") != embedder.name:
+            raise IndexFormatError(
+                f"index {index.path} was built with model {index.meta.get('model')!r}, "
+                f"not {embedder.name!r}; rebuild it with: qa index --full"
+            )
+        self.index = index
+        self.embedder = embedder
+        self.rerank = rerank  # the default for ask(); each call may override it
+        df, n = index.lexical.document_frequencies()  # words weigh by their rarity here
+        self.reader = Reader(lambda term: idf(df, n, term))
+        self.retriever = Retriever(index, embedder)
+        self.search = Search(self.retriever)
+        self.selection = Selection(self.reader)
+        self.reranking = Reranking(self.reader, reranker, folder=reranker_dir, threads=threads)
+        self.decision = Decision(self.reader, self.retriever)
+
+    @classmethod
+    def open(
+        cls, index_dir: Path, embedder: Embedder, backend: StoreBackend | None = None, **options
+    ) -> Answerer:
+        """Load the live index at index_dir (its store opened with `backend`'s credentials)."""
+        return cls(load_index(index_dir, backend=backend), embedder, **options)
+
+    @property
+    def reranker(self) -> CrossEncoder:
+        """Return the cross-encoder (loaded on first use; shared by a reloaded index)."""
+        return self.reranking.cross_encoder
+
+    def scope(self, filters: Filters) -> Scope:
+        """Return the rows of chunks whose article passes the filters."""
+        if not filters:
+            return EVERYTHING
+        parts = [
+            rows
+            for aid, rows in self.index.rows_by_article.items()
+            if filters.admits(self.index.articles[aid])
+        ]
+        rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        return Scope(rows, filters.after, filters.before, filters.author)
+
+    def locate(self, answer: str) -> str | None:
+        """Return the id of the article an earlier answer was copied from, if any."""
+        answer = answer.strip()
+        if not answer:
+            return None
+        return next((a.id for a in self.index.articles.values() if answer in a.text), None)
+
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        history: tuple[Turn, ...] = (),
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+        rerank: bool | None = None,
+        explain: bool = False,
+    ) -> Answer:
+        """Answer a question with up to k citations, best first (see Request for options)."""
+        rerank = self.rerank if rerank is None else rerank
+        request = Request.check(
+            question, k, history=tuple(history), filters=filters, mode=mode, rerank=rerank,
+            explain=explain,
+        )
+        scope = self.scope(request.filters)
+        if scope.size == 0:
+            return Answer(request.question, None, (), NO_MATCH)
+        query = resolve(request.question, request.history, self.locate)
+        c = Candidates(request, query, FollowUp.of(query, request.history), scope)
+        for stage in (self.search, self.selection, self.reranking):
+            c = stage(c)
+        return self.decision(c)
