@@ -166,9 +166,10 @@ def real_vectors() -> np.ndarray:
 def _source_key() -> str:
     """Name what decides a generation's contents: another format or HNSW setting rebuilds."""
     import index.store as store
+    import index.vector_store as vs
 
     lexical = (REPO / "index" / "lexical.py").exists()
-    parts = (store.FORMAT_VERSION, store.HNSW_THRESHOLD, store.HNSW_M, store.HNSW_EF_CONSTRUCTION)
+    parts = (store.FORMAT_VERSION, vs.HNSW_THRESHOLD, vs.HNSW_M, vs.HNSW_EF_CONSTRUCTION)
     return "-".join(map(str, parts)) + ("-bm25" if lexical else "")
 
 
@@ -204,7 +205,7 @@ def synthetic_index(size: int) -> tuple[Path, float]:
     except (IndexError_, KeyError, OSError, ValueError):
         pass
     started = time.perf_counter()
-    base = real.chunk_vectors()
+    base = real.store.vectors()
     n = len(real.chunks)
     rows = np.arange(size) % n
     chunks: list[Chunk] = list(real.chunks[: min(size, n)])

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from bench.common import SEEDS, machine_note, say, table
 from index.build import build
-from index.embedding import backend_from_env, load_embedder
+from index.embedding import load_embedder
+from index.settings import Settings
 from index.store import load_index
 
 
@@ -24,7 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default=None, help="default: env NEWSQA_EMBEDDER or onnx")
     args = parser.parse_args()
-    backend = args.backend or backend_from_env()
+    backend = args.backend or Settings.from_env().embedder
     say(f"# ingest ({machine_note()})")
     embedder = load_embedder(backend=backend)
     embedder.encode(["warm up the session"])

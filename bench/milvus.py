@@ -11,7 +11,6 @@ was added: a copy of the current file plus a diff, against filling a new file fr
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from dataclasses import replace
@@ -72,7 +71,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
-    os.environ.pop("NEWSQA_MILVUS_URI", None)  # this compares Milvus Lite: a file per generation
     articles, chunks, vectors = corpus(args.rows)
     faiss.omp_set_num_threads(1)
     queries = vectors[np.random.default_rng(1).choice(len(vectors), args.queries, replace=False)]

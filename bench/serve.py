@@ -36,7 +36,8 @@ from bench.common import (
     table,
 )
 from index.embedding import load_embedder
-from index.store import load_index, vector_index_kind
+from index.store import load_index
+from index.vector_store import vector_index_kind
 from qa.pipeline import Answerer
 
 SIZES = "1000,10000,100000,1000000"
@@ -72,7 +73,7 @@ def stages(index, embedder) -> list[float]:
         vector = embedder.encode([question])
         enc.append(1000 * (time.perf_counter() - started))
         started = time.perf_counter()
-        index.vectors.search(vector, 60)
+        index.store.search(vector, 60)
         dense.append(1000 * (time.perf_counter() - started))
         if getattr(index, "lexical", None) is not None:
             started = time.perf_counter()
@@ -152,7 +153,7 @@ def main() -> None:
     for size in sizes:
         folder, built = synthetic_index(size)
         index = load_index(folder)
-        kind = vector_index_kind(index.vectors)
+        kind = vector_index_kind(index.store.index)
         build_rows.append([size, kind, built, index.meta.get("load_seconds", "")])
         stage_rows.append([size, kind, *stages(index, embedder)])
         for rerank in reranks:

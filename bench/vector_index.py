@@ -19,7 +19,7 @@ import time
 import faiss
 import numpy as np
 
-import index.store as store
+import index.vector_store as store
 from bench.common import (
     NOISE,
     QUESTIONS,
@@ -33,7 +33,8 @@ from bench.common import (
 )
 from bench.common import table as print_table
 from index.embedding import load_embedder
-from index.store import load_index, make_vector_index
+from index.store import load_index
+from index.vector_store import make_vector_index
 
 SIZES = "1000,5000,10000,real,50000,100000,1000000"
 EFS = (128, 256, 512, 1024)

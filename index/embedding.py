@@ -133,7 +133,8 @@ def load_embedder(
     if backend not in BACKENDS:
         raise ValueError(f"unknown embedder backend {backend!r}; choose one of {BACKENDS}")
     if name is not None and model_name(backend) != name:
-        raise IndexFormatError(f"backend {backend!r} computes {model_name(backend)!r}, not {name!r}")
+        computed = model_name(backend)
+        raise IndexFormatError(f"backend {backend!r} computes {computed!r}, not {name!r}")
     if backend == "torch":
         return MiniLMEmbedder(threads=threads)
     return OnnxEmbedder(quantized=backend == "onnx-int8", threads=threads, folder=onnx_dir)

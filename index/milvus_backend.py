@@ -55,9 +55,7 @@ class MilvusBackend:
     def from_settings(cls, settings: Settings) -> MilvusBackend:
         """Return the backend that NEWSQA_MILVUS_* describe."""
         return cls(
-            MilvusConfig.of(
-                settings.milvus_uri, settings.milvus_token, settings.milvus_collection
-            )
+            MilvusConfig.of(settings.milvus_uri, settings.milvus_token, settings.milvus_collection)
         )
 
     @property

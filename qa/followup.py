@@ -123,7 +123,9 @@ class FollowUp:
         return cls(query.article_id, shingles(history[-1].answer))
 
     def boost(self, passages: Sequence, scores: Sequence[float]) -> list[float]:
-        """Raise the fused scores of the previous article's passages (search stage)."""
+        """Raise the fused scores of the previous article's passages (selection stage)."""
+        if self.article_id is None:
+            return list(scores)
         spread = (max(scores) - min(scores)) if scores else 0.0
         return [
             s + FOLLOW_UP_BOOST * (spread or 1.0) * (p.article.id == self.article_id)

@@ -105,7 +105,12 @@ class Answerer:
         """Answer a question with up to k citations, best first (see Request for options)."""
         rerank = self.rerank if rerank is None else rerank
         request = Request.check(
-            question, k, history=tuple(history), filters=filters, mode=mode, rerank=rerank,
+            question,
+            k,
+            history=tuple(history),
+            filters=filters,
+            mode=mode,
+            rerank=rerank,
             explain=explain,
         )
         scope = self.scope(request.filters)

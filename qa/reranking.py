@@ -53,6 +53,4 @@ class Reranking:
             scored.append((replace(w, score=logit + bonus + W_READER * w.score), logit, bonus))
         scored.sort(key=lambda s: (-s[0].score, -(s[1] + s[2])))
         scored = c.follow_up.demote_repeats(scored, lambda s: s[0].text)
-        return replace(
-            c, windows=tuple(s[0] for s in scored), logits=tuple(s[1] for s in scored)
-        )
+        return replace(c, windows=tuple(s[0] for s in scored), logits=tuple(s[1] for s in scored))

@@ -191,8 +191,9 @@ def milvus_backend(milvus_env):
 
 
 def pytest_collection_modifyitems(items):
-    """Mark every test that starts a Milvus engine `milvus` (and `slow`)."""
+    """Mark `slow` every test of the real models, the browser or a Milvus engine."""
     for item in items:
         if {"milvus_env", "milvus_server", "milvus_backend"} & set(item.fixturenames):
             item.add_marker(pytest.mark.milvus)
+        if {"model", "browser", "milvus"} & {m.name for m in item.iter_markers()}:
             item.add_marker(pytest.mark.slow)

@@ -50,8 +50,8 @@ def test_pack_sentences_overlaps_by_one_and_respects_size():
 def test_long_sentence_gets_its_own_chunk():
     spans = [(0, 50), (51, 1051), (1052, 1100)]
     windows = pack_sentences(spans, max_chars=300)
-    assert (51, 1051) in windows or any(s <= 51 and e >= 1051 for s, e in windows)
-    assert windows[-1][1] == 1100
+    # the 1,000-character sentence stands alone: neither neighbour is packed into its window
+    assert windows == [(0, 50), (51, 1051), (1052, 1100)]
 
 
 def test_chunk_text_matches_article_offsets_on_every_seed():

@@ -16,6 +16,8 @@ from index.build import build
 from index.store import load_index
 from qa.pipeline import Answerer
 
+pytestmark = pytest.mark.slow  # each test kills a real build in a subprocess
+
 CHILD = Path(__file__).parent / "crash_child.py"
 NEW = "Ekoexpandsalgorithmicheartproblemdetectionandlands30MSeriesCextension"
 

@@ -30,6 +30,8 @@ from index.milvus_backend import MilvusBackend  # noqa: E402
 from index.store import load_index, serves_milvus_lite  # noqa: E402
 from index.vector_store import FaissBackend  # noqa: E402
 
+pytestmark = [pytest.mark.milvus, pytest.mark.slow]  # each test starts a Milvus Lite engine
+
 
 def _corpus(n: int = 8, per: int = 4, dim: int = 16, seed: int = 0):
     articles = {

@@ -40,9 +40,12 @@ def test_reranking_judges_snippets_and_explain_shows_every_list(default_answerer
     for name in ("bm25", "dense", "fused", "reranked"):
         assert explain[name], name
         assert {"chunk_id", "title", "score"} <= set(explain[name][0])
-    # fused ranks come from both lists, and the reranked list is in citation order
+    # every fused passage was found by BM25 or dense search (a question, not a follow-up:
+    # no third list), with an RRF score of at most 1/61 per list
     fused_ids = {c["chunk_id"] for c in explain["fused"]}
-    assert fused_ids <= {c["chunk_id"] for c in explain["bm25"] + explain["dense"]} | fused_ids
+    assert fused_ids <= {c["chunk_id"] for c in explain["bm25"] + explain["dense"]}
+    assert all(0 < c["score"] <= 2 / 61 for c in explain["fused"])
+    # the reranked list is in citation order
     assert [c["score"] for c in explain["reranked"]] == sorted(
         (c["score"] for c in explain["reranked"]), reverse=True
     )

@@ -23,6 +23,8 @@ from qa.pipeline import Answerer  # noqa: E402
 from qa.query import Filters  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
 
+pytestmark = [pytest.mark.milvus, pytest.mark.slow]  # each test starts a Milvus Lite engine
+
 QUESTIONS = [
     "how much did Alibaba invest?",
     "Bird European expansion scooters",

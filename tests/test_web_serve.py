@@ -15,6 +15,8 @@ from urllib.error import HTTPError, URLError
 
 import pytest
 
+pytestmark = pytest.mark.slow  # gunicorn in subprocesses
+
 QA = Path(sys.executable).parent / "qa"
 
 
