@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from index.settings import Settings, SettingsError, worker_environment
+from qa.query import MAX_K, MODES
 
 
 class QAError(click.ClickException):
@@ -172,7 +173,12 @@ def index_cmd(
 @click.argument("question")
 @_index_option
 @click.option(
-    "-k", "k", type=click.IntRange(1, 20), default=5, show_default=True, help="How many citations."
+    "-k",
+    "k",
+    type=click.IntRange(1, MAX_K),
+    default=5,
+    show_default=True,
+    help="How many citations.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as the API's JSON.")
 @click.option(
@@ -181,7 +187,7 @@ def index_cmd(
 @click.option("--no-rerank", is_flag=True, help="Skip the cross-encoder (faster, less precise).")
 @click.option(
     "--mode",
-    type=click.Choice(["hybrid", "bm25", "dense"]),
+    type=click.Choice(MODES),
     default="hybrid",
     show_default=True,
     help="Retrieval: BM25 and dense fused, or one of them.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -90,6 +91,14 @@ MAX_K = 20
 MODES = ("hybrid", "bm25", "dense")
 
 
+def check_k(k: object) -> int:
+    """Return k, or raise BadQuestion unless it is an integer from 1 to MAX_K."""
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+        shown = json.dumps(k) if isinstance(k, int | float | str | None) else type(k).__name__
+        raise BadQuestion(f"k must be an integer from 1 to {MAX_K}, not {shown}")
+    return k
+
+
 @dataclass(frozen=True)
 class Request:
     """A question with everything asked of it, checked once at the start of the pipeline."""
@@ -105,9 +114,7 @@ class Request:
     @classmethod
     def check(cls, question: object, k: object = 5, **options: object) -> Request:
         """Return a request, or raise BadQuestion saying which part is wrong."""
-        question = check_question(question)
-        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
-            raise BadQuestion(f"k must be an integer from 1 to {MAX_K}")
+        question, k = check_question(question), check_k(k)
         if options.get("mode", "hybrid") not in MODES:
             raise BadQuestion(f"mode must be one of {', '.join(MODES)}")
         if options.get("filters") is None:

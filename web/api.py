@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from index.articles import Article
 from qa.errors import BadQuestion, check_question
-from qa.query import MAX_K, Filters, Turn
+from qa.query import Filters, Turn, check_k
 from web.errors import ApiError, json_body
 from web.live_index import IndexUnavailable, Snapshot
 
@@ -41,9 +40,7 @@ def _field(code: str, parse, value):
 def _k(value: object) -> int:
     if value is None:
         return DEFAULT_K
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_K:
-        raise BadQuestion(f"k must be an integer from 1 to {MAX_K}, not {json.dumps(value)}")
-    return value
+    return check_k(value)
 
 
 @bp.post("/ask")
