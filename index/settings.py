@@ -48,6 +48,7 @@ class Settings:
     seeds_dir: Path = _var("NEWSQA_SEEDS", Path("seeds"), "article files a rebuild reads")
     admin_token: str | None = _var("NEWSQA_ADMIN_TOKEN", None, "enables POST /api/rebuild")
     rerank: bool = _var("NEWSQA_RERANK", True, "0: answer without the cross-encoder")
+    read: bool = _var("NEWSQA_READ", True, "0: no span reader (rules mark the answer)")
     embedder: str = _var("NEWSQA_EMBEDDER", "onnx", "embedder runtime", BACKENDS)
     threads: int = _var("NEWSQA_THREADS", 0, "intra-op threads per model (0: every core)")
     onnx_dir: Path | None = _var("NEWSQA_ONNX_DIR", None, "exported embedder graphs")

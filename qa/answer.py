@@ -60,6 +60,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Exact:
+    """The words that answer the question, copied from one citation (where it highlights them)."""
+
+    text: str
+    citation: int  # index into Answer.citations
+    score: float | None  # the span reader's probability (None: found by the rules alone)
+    date: str | None = None  # ISO day, month or year when the words are a date, grounded
+
+    def to_json(self) -> dict:
+        """Return the exact answer as plain JSON types."""
+        score = None if self.score is None else round(self.score, 4)
+        return {"text": self.text, "citation": self.citation, "score": score, "date": self.date}
+
+
+@dataclass(frozen=True)
 class Answer:
     """An extractive answer: the best snippet's text and every citation, best first."""
 
@@ -68,6 +83,7 @@ class Answer:
     citations: tuple[Citation, ...]
     message: str | None = None
     explanation: Explanation | None = None  # only when asked for (`qa ask --explain`)
+    exact: Exact | None = None  # None when there is no answer
 
     def to_json(self) -> dict:
         """Return the public JSON shape shared by `qa ask --json` and POST /api/ask."""
@@ -75,6 +91,7 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "citations": [c.to_json() for c in self.citations],
+            "exact": self.exact.to_json() if self.exact else None,
         }
         if self.message:
             out["message"] = self.message

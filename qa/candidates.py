@@ -27,6 +27,7 @@ class Candidates:
     fused: tuple[Passage, ...] = ()  # the passages read, best first
     windows: tuple[Snippet, ...] = ()  # distinct snippets, best first
     logits: tuple[float, ...] = ()  # the cross-encoder's own logit of each window, if reranked
+    found: tuple = ()  # the span reader's answer in each of the first windows (Found or None)
 
     @property
     def reranked(self) -> bool:

@@ -185,6 +185,7 @@ def index_cmd(
     "--explain", is_flag=True, help="Add the BM25, dense, fused and reranked lists to --json."
 )
 @click.option("--no-rerank", is_flag=True, help="Skip the cross-encoder (faster, less precise).")
+@click.option("--no-read", is_flag=True, help="Skip the span reader (rules mark the answer).")
 @click.option(
     "--mode",
     type=click.Choice(MODES),
@@ -204,6 +205,7 @@ def ask_cmd(
     as_json: bool,
     explain: bool,
     no_rerank: bool,
+    no_read: bool,
     mode: str,
     after: str | None,
     before: str | None,
@@ -224,7 +226,8 @@ def ask_cmd(
         answerer = Answerer(
             index,
             _embedder(ctx),
-            rerank=not no_rerank,
+            rerank=settings.rerank and not no_rerank,
+            read=settings.read and not no_read,
             reranker_dir=settings.reranker_dir,
             threads=settings.threads,
         )
@@ -236,6 +239,13 @@ def ask_cmd(
         return
     if answer.answer is None:
         click.echo(answer.message)
+    elif answer.exact is not None:
+        words = answer.exact.text
+        if answer.exact.date:
+            from qa.timeline import show
+
+            words = show(words, answer.exact.date)
+        click.echo(click.style(words, bold=True))
     for n, c in enumerate(answer.citations, 1):
         text = c.snippet
         if c.highlight:
@@ -255,6 +265,7 @@ def ask_cmd(
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
 @click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
 @click.option("--no-rerank", is_flag=True, help="Skip the cross-encoder (faster, less precise).")
+@click.option("--no-read", is_flag=True, help="Skip the span reader (rules mark the answer).")
 @click.pass_context
 def serve_cmd(
     ctx: click.Context,
@@ -265,6 +276,7 @@ def serve_cmd(
     workers: int,
     dev: bool,
     no_rerank: bool,
+    no_read: bool,
 ) -> None:
     """Serve the chat page and the JSON API (POST /api/rebuild needs NEWSQA_ADMIN_TOKEN)."""
     workers = _processes_for(ctx, index_dir, workers, "serving")
@@ -275,6 +287,7 @@ def serve_cmd(
         index_dir=index_dir,
         seeds_dir=seeds,  # where POST /api/rebuild reads articles from
         rerank=settings.rerank and not no_rerank,
+        read=settings.read and not no_read,
         threads=settings.threads or max(1, (os.cpu_count() or 1) // max(1, workers)),
     )
     if dev:
@@ -310,6 +323,11 @@ def serve_cmd(
     show_default=True,
     help="Processes sharing the questions (each loads its own models).",
 )
+@click.option(
+    "--validation",
+    is_flag=True,
+    help="Only questions on the span reader's held-out articles (squad-dev).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.pass_context
 def eval_cmd(
@@ -319,6 +337,7 @@ def eval_cmd(
     limit: int | None,
     off_topic: Path | None,
     workers: int,
+    validation: bool,
     as_json: bool,
 ) -> None:
     """Measure answer quality on DATA_DIR (articles/ and questions.jsonl).
@@ -341,8 +360,19 @@ def eval_cmd(
     index_dir = index_dir or Path("var/eval") / data_dir.resolve().name
     workers = _processes_for(ctx, index_dir, workers, "evaluating")
     try:
+        if validation:
+            from qa.reader_data import VALIDATION_ARTICLES as articles
+        else:
+            articles = None
         results = evaluate(
-            data_dir, index_dir, limit, off_topic or OFF_TOPIC, progress, workers, _settings(ctx)
+            data_dir,
+            index_dir,
+            limit,
+            off_topic or OFF_TOPIC,
+            progress,
+            workers,
+            _settings(ctx),
+            articles,
         )
     except _core_errors() as err:
         raise QAError(str(err)) from None

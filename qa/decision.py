@@ -1,12 +1,16 @@
-"""Stage 4, decision: cite the best snippets, then answer or say the articles don't cover it."""
+"""Stage 5, decision: cite the best snippets, then answer or say the articles don't cover it."""
 
 from __future__ import annotations
 
-from qa.answer import Answer, Citation
+from dataclasses import replace
+
+from qa import timeline
+from qa.answer import Answer, Citation, Exact
 from qa.candidates import Candidates
 from qa.explain import explain
-from qa.reading import Reader
+from qa.reading import Reader, Snippet
 from qa.retrieval import Retriever
+from qa.spans import DATE, answer_kind
 
 # Below these the top citation is taken not to answer the question (calibrated by `qa eval`
 # on squad-dev plus off-topic questions; see docs/evaluation.md): its cross-encoder logit when
@@ -16,6 +20,7 @@ ABSTAIN_LOGIT = 0.0
 ABSTAIN_COSINE = {"all-MiniLM-L6-v2": 0.43}
 NOT_COVERED = "The articles don't cover this question; the closest passages are listed."
 NOTHING_FOUND = "The articles don't cover this question."
+NO_MATCH = "No article matches the filters."
 
 
 class Decision:
@@ -38,9 +43,11 @@ class Decision:
     def __call__(self, c: Candidates) -> Answer:
         """Cite up to k windows (their answer words marked) and decide whether they answer."""
         question = c.request.question
+        if c.scope.size == 0:
+            return Answer(question, None, (), NO_MATCH)
         citations = tuple(
-            Citation.from_snippet(self.reader.mark(question, w, c.query.text))
-            for w in c.windows[: c.request.k]
+            Citation.from_snippet(self._marked(c, i, w))
+            for i, w in enumerate(c.windows[: c.request.k])
         )
         if not citations:
             return Answer(question, None, (), NOTHING_FOUND)
@@ -49,4 +56,24 @@ class Decision:
         weak = threshold is not None and confidence < threshold
         if weak and not c.follow_up.keeps_topic(citations[0].article_id):
             return Answer(question, None, citations, NOT_COVERED, explanation)
-        return Answer(question, citations[0].snippet, citations, None, explanation)
+        exact = self.exact(c, citations[0])
+        return Answer(question, citations[0].snippet, citations, None, explanation, exact)
+
+    def _marked(self, c: Candidates, i: int, window: Snippet) -> Snippet:
+        """Highlight the span reader's answer in a window it read, else the rules' one."""
+        found = c.found[i] if i < len(c.found) else None
+        if found is not None:
+            return replace(window, highlight=(found.start, found.end))
+        return self.reader.mark(c.request.question, window, c.query.text)
+
+    def exact(self, c: Candidates, top: Citation) -> Exact | None:
+        """Return the words the top citation highlights, with a date grounded if they are one."""
+        if top.highlight is None:
+            return None
+        text = top.snippet[top.highlight[0] : top.highlight[1]]
+        found = c.found[0] if c.found else None
+        published = c.windows[0].passage.article.date
+        date = None
+        if answer_kind(c.request.question) == DATE or timeline.is_relative(text):
+            date = timeline.resolve(text, published.date() if published else None)
+        return Exact(text, 0, found.probability if found else None, date)

@@ -7,7 +7,7 @@ import random
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,8 @@ from index.settings import Settings
 from index.store import store_backend
 from qa.answer import Answer
 from qa.pipeline import Answerer
+from qa.scoring import exact_scores
+from qa.spans import answer_kind
 
 SAMPLE_SEED = 13
 TOP = 5
@@ -42,10 +44,14 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
-def load_questions(data_dir: Path, limit: int | None = None) -> list[dict]:
-    """Read questions.jsonl; sample `limit` of them with a fixed seed."""
+def load_questions(
+    data_dir: Path, limit: int | None = None, articles: Collection[str] | None = None
+) -> list[dict]:
+    """Read questions.jsonl (only those on `articles`, if given); sample `limit` of them."""
     with open(Path(data_dir) / "questions.jsonl", encoding="utf-8") as fh:
         questions = [json.loads(line) for line in fh if line.strip()]
+    if articles is not None:
+        questions = [q for q in questions if q.get("article") in articles]
     if limit is not None and limit < len(questions):
         questions = random.Random(SAMPLE_SEED).sample(questions, limit)
     return questions
@@ -117,10 +123,8 @@ def collect(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Ask every question under every variant, interleaved so timings are side by side."""
-    stats = {
-        name: {"ranks": [], "marks": [], "seconds": [], "conf": [], "off": [], "threshold": 0.0}
-        for name, _, _ in variants
-    }
+    lists = ("ranks", "marks", "seconds", "conf", "off", "em", "f1", "kinds")
+    stats = {name: {**{k: [] for k in lists}, "threshold": 0.0} for name, _, _ in variants}
     for n, q in enumerate([*questions, *({"question": t} for t in off_topic)], 1):
         for name, mode, rerank in variants:
             started = time.perf_counter()
@@ -136,6 +140,10 @@ def collect(
             s["conf"].append(confidence)
             s["ranks"].append(first_hit(answer, q["answers"]))
             s["marks"].append(highlight_hit(answer, q["answers"]))
+            em, f1 = exact_scores(answer.exact.text if answer.exact else None, q["answers"])
+            s["em"].append(em)
+            s["f1"].append(f1)
+            s["kinds"].append(answer_kind(q["question"]) or "other")
         if progress:
             progress(n, len(questions) + len(off_topic))
     return stats
@@ -155,6 +163,20 @@ def merge(parts: Sequence[dict]) -> dict:
     return out
 
 
+def by_type(s: dict) -> dict:
+    """Return n, hit@1, exact EM and F1 for each kind of answer asked for (who, when...)."""
+    out = {}
+    for kind in sorted(set(s["kinds"])):
+        rows = [i for i, k in enumerate(s["kinds"]) if k == kind]
+        out[kind] = {
+            "questions": len(rows),
+            "hit@1": sum(s["ranks"][i] == 1 for i in rows) / len(rows),
+            "exact_em": sum(s["em"][i] for i in rows) / len(rows),
+            "exact_f1": sum(s["f1"][i] for i in rows) / len(rows),
+        }
+    return out
+
+
 def summarize(stats: dict) -> dict:
     """Turn collected lists into hit@1, hit@5, MRR, highlight rate, p50 latency, abstention."""
     out = {}
@@ -166,6 +188,9 @@ def summarize(stats: dict) -> dict:
             f"hit@{TOP}": sum(r is not None for r in ranks) / total,
             "mrr": sum(1 / r for r in ranks if r) / total,
             "highlight": sum(s["marks"]) / total,
+            "exact_em": sum(s["em"]) / total,
+            "exact_f1": sum(s["f1"]) / total,
+            "by_type": by_type(s),
             "p50_ms": float(np.percentile(s["seconds"], 50) * 1000) if s["seconds"] else 0.0,
         }
         if s["off"] and s["threshold"] is not None:
@@ -224,6 +249,7 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
     settings: Settings | None = None,
+    articles: Collection[str] | None = None,
 ) -> dict:
     """Build (or reuse) the index of data_dir/articles and score every variant on its questions.
 
@@ -236,7 +262,7 @@ def evaluate(
     settings = settings or Settings()
     embedder = configured_embedder(settings)
     build(Path(data_dir) / "articles", index_dir, embedder, backend=store_backend(settings))
-    questions = load_questions(data_dir, limit)
+    questions = load_questions(data_dir, limit, articles)
     extra = load_off_topic(off_topic) if off_topic else []
     if workers <= 1:
         answerer = _answerer(index_dir, embedder, settings)
@@ -267,14 +293,28 @@ def evaluate(
 def format_table(results: dict) -> str:
     """Render the results as a fixed-width table, then the abstention figures."""
     head = (
-        f"{'variant':<16}{'n':>6}{'hit@1':>8}{'hit@5':>8}{'MRR':>8}{'highlight':>11}{'p50 ms':>9}"
+        f"{'variant':<16}{'n':>6}{'hit@1':>8}{'hit@5':>8}{'MRR':>8}{'highlight':>11}"
+        f"{'EM':>8}{'F1':>8}{'p50 ms':>9}"
     )
     rows = [head, "-" * len(head)]
     for name, r in results["variants"].items():
         rows.append(
             f"{name:<16}{r['questions']:>6}{r['hit@1']:>8.3f}{r[f'hit@{TOP}']:>8.3f}"
-            f"{r['mrr']:>8.3f}{r['highlight']:>11.3f}{r['p50_ms']:>9.1f}"
+            f"{r['mrr']:>8.3f}{r['highlight']:>11.3f}{r['exact_em']:>8.3f}{r['exact_f1']:>8.3f}"
+            f"{r['p50_ms']:>9.1f}"
         )
+    last = list(results["variants"])[-1] if results["variants"] else None
+    if last:  # the full pipeline, by the kind of answer the question asks for
+        rows += [
+            "",
+            f"by answer type ({last}):",
+            f"{'type':<16}{'n':>6}{'hit@1':>8}{'EM':>8}{'F1':>8}",
+        ]
+        for kind, t in results["variants"][last]["by_type"].items():
+            rows.append(
+                f"{kind:<16}{t['questions']:>6}{t['hit@1']:>8.3f}"
+                f"{t['exact_em']:>8.3f}{t['exact_f1']:>8.3f}"
+            )
     notes = [
         f"abstention ({name}): threshold {a['threshold']}, precision {a['precision']:.3f}, "
         f"recall {a['recall']:.3f}, answerable answered {a['answered']:.3f}; "

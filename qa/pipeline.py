@@ -18,6 +18,7 @@ from index.vector_store import EVERYTHING, Scope, StoreBackend
 from qa.answer import Answer
 from qa.candidates import Candidates
 from qa.decision import Decision
+from qa.extraction import Extraction, SpanReading
 from qa.followup import FollowUp, resolve
 from qa.query import Filters, Request, Turn
 from qa.reading import Reader
@@ -26,9 +27,8 @@ from qa.reranking import Reranking
 from qa.retrieval import Retriever
 from qa.search import Search
 from qa.selection import Selection
+from qa.spans import answer_kind
 from qa.terms import idf
-
-NO_MATCH = "No article matches the filters."
 
 
 class Answerer:
@@ -42,6 +42,9 @@ class Answerer:
         rerank: bool = True,
         reranker: CrossEncoder | None = None,
         reranker_dir: Path | None = None,
+        span_reader: SpanReading | None = None,
+        reader_dir: Path | None = None,
+        read: bool = True,
         threads: int = 0,
     ) -> None:
         if index.meta.get("model") != embedder.name:
@@ -51,13 +54,15 @@ class Answerer:
             )
         self.index = index
         self.embedder = embedder
-        self.rerank = rerank  # the default for ask(); each call may override it
+        self.rerank = rerank  # the defaults for ask(); each call may override them
+        self.read = read
         df, n = index.lexical.document_frequencies()  # words weigh by their rarity here
         self.reader = Reader(lambda term: idf(df, n, term))
         self.retriever = Retriever(index, embedder)
         self.search = Search(self.retriever)
         self.selection = Selection(self.reader)
         self.reranking = Reranking(self.reader, reranker, folder=reranker_dir, threads=threads)
+        self.extraction = Extraction(answer_kind, span_reader, folder=reader_dir, threads=threads)
         self.decision = Decision(self.reader, self.retriever)
 
     @classmethod
@@ -100,24 +105,23 @@ class Answerer:
         filters: Filters | None = None,
         mode: str = "hybrid",
         rerank: bool | None = None,
+        read: bool | None = None,
         explain: bool = False,
     ) -> Answer:
-        """Answer a question with up to k citations, best first (see Request for options)."""
-        rerank = self.rerank if rerank is None else rerank
+        """Answer a question with up to k citations, best first (options: see Request)."""
         request = Request.check(
             question,
             k,
             history=tuple(history),
             filters=filters,
             mode=mode,
-            rerank=rerank,
+            rerank=self.rerank if rerank is None else rerank,
+            read=self.read if read is None else read,
             explain=explain,
         )
-        scope = self.scope(request.filters)
-        if scope.size == 0:
-            return Answer(request.question, None, (), NO_MATCH)
         query = resolve(request.question, request.history, self.locate)
+        scope = self.scope(request.filters)  # no rows at all: decision says no article matches
         c = Candidates(request, query, FollowUp.of(query, request.history), scope)
-        for stage in (self.search, self.selection, self.reranking):
+        for stage in (self.search, self.selection, self.reranking, self.extraction):
             c = stage(c)
         return self.decision(c)

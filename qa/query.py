@@ -109,6 +109,7 @@ class Request:
     filters: Filters = Filters()
     mode: str = "hybrid"  # hybrid (BM25 + dense, fused), bm25 or dense
     rerank: bool = True
+    read: bool = True  # mark the exact answer words with the span reader
     explain: bool = False
 
     @classmethod

@@ -49,9 +49,13 @@ _AGO = re.compile(r"\b(\d+|a|one|two|three)\s+(day|week|month|year)s?\s+ago\b", 
 _WORDS = {"a": 1, "one": 1, "two": 2, "three": 3}
 
 
-def _month_shift(day: date, months: int) -> tuple[int, int]:
+def _month(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def _month_shift(day: date, months: int) -> str:
     index = day.year * 12 + day.month - 1 + months
-    return index // 12, index % 12 + 1
+    return _month(index // 12, index % 12 + 1)
 
 
 def _relative(text: str, published: date) -> str | None:
@@ -65,7 +69,7 @@ def _relative(text: str, published: date) -> str | None:
         if unit in ("day", "week"):
             return (published - timedelta(days=n * (7 if unit == "week" else 1))).isoformat()
         if unit == "month":
-            return "%04d-%02d" % _month_shift(published, -n)
+            return _month_shift(published, -n)
         return str(published.year - n)
     if m := _WEEKDAY.search(text):
         which, target = (m.group(1) or "").lower(), _DAYS.index(m.group(2).lower())
@@ -82,7 +86,7 @@ def _relative(text: str, published: date) -> str | None:
         if unit == "year":
             return str(published.year + shift)
         if unit == "month":
-            return "%04d-%02d" % _month_shift(published, shift)
+            return _month_shift(published, shift)
         monday = published - timedelta(days=published.weekday()) + timedelta(weeks=shift)
         return monday.isoformat()  # the week, named by its Monday
     return None
@@ -106,7 +110,7 @@ def _absolute(text: str, published: date) -> str | None:
                 return date(year, month, int(parts["day"])).isoformat()
             except ValueError:
                 return None
-        return "%04d-%02d" % (year, month)
+        return _month(year, month)
     return None
 
 

@@ -121,6 +121,7 @@ def app(web_index, tiny_seeds, fake_embedder):
     config = {
         "TESTING": True,
         "RERANK": False,  # the cross-encoder is not the subject of web tests, and costs ~1 s/ask
+        "READ": False,  # nor is the span reader
         "INDEX_DIR": str(web_index),
         "SEEDS_DIR": str(tiny_seeds),
         "ADMIN_TOKEN": "secret",

@@ -152,5 +152,5 @@ def test_eval_workers_share_no_milvus_lite_file(runner, tmp_path, monkeypatch, s
     )
     result = runner.invoke(["eval", str(tmp_path), "--workers", "3", "--json"])
     assert result.exit_code == 0, result.output
-    assert calls[0][-2] == expected  # workers, then the settings
+    assert calls[0][5] == expected  # the workers argument
     assert ("Milvus Lite" in result.output) is (store == "milvus")

@@ -65,7 +65,7 @@ def test_sigkill_mid_rebuild_leaves_a_working_index(
     else:
         assert after.generation == before.generation
         assert set(after.articles) == set(before.articles)
-    answer = Answerer(after, fake_embedder).ask("Bird European expansion")
+    answer = Answerer(after, fake_embedder, read=False).ask("Bird European expansion")
     assert answer.citations
 
     # The dead build's lock is stale: the next build recovers it and completes.

@@ -79,7 +79,7 @@ def test_one_run_scores_every_variant(eval_dir, tmp_path, fake_embedder):
     from index.build import build
 
     build(eval_dir / "articles", tmp_path / "ix", fake_embedder)
-    answerer = Answerer.open(tmp_path / "ix", fake_embedder, rerank=False)
+    answerer = Answerer.open(tmp_path / "ix", fake_embedder, rerank=False, read=False)
     questions = load_questions(eval_dir)
     assert len(load_questions(eval_dir, limit=2)) == 2
     variants = (("bm25", "bm25", False), ("dense", "dense", False), ("hybrid", "hybrid", False))
@@ -92,5 +92,11 @@ def test_one_run_scores_every_variant(eval_dir, tmp_path, fake_embedder):
     results["hybrid"]["abstention"] = abstention([1.0, 2.0], [-1.0], 0.5)
     table = format_table({"data": str(eval_dir), "variants": results})
     assert table.splitlines()[0].split()[:4] == ["variant", "n", "hit@1", "hit@5"]
-    assert len(table.splitlines()) == 2 + 3 + 2
+    assert table.splitlines()[0].split()[-4:] == ["EM", "F1", "p50", "ms"]
+    # three variants, the by-type table of the last one, then the abstention line
+    kinds = results["hybrid"]["by_type"]
+    assert {k: t["questions"] for k, t in kinds.items()} == {"money": 2, "name": 1}
+    assert len(table.splitlines()) == 2 + 3 + 3 + len(kinds) + 2
+    for r in results.values():  # the rules' highlight is the exact answer without the reader
+        assert 0 <= r["exact_em"] <= r["exact_f1"] <= 1
     assert "abstention (hybrid): threshold 0.5, precision 1.000, recall 1.000" in table

@@ -68,7 +68,7 @@ def fake_answerer(tiny_seeds, tmp_path, fake_embedder):
     from qa.pipeline import Answerer
 
     build(tiny_seeds, tmp_path / "ix", fake_embedder)
-    return Answerer.open(tmp_path / "ix", fake_embedder, rerank=False)
+    return Answerer.open(tmp_path / "ix", fake_embedder, rerank=False, read=False)
 
 
 def _window(answerer, article_id: str, text: str | None = None):

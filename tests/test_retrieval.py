@@ -126,7 +126,7 @@ def test_selective_filter_on_hnsw_still_returns_k():
 
 
 def test_filtered_question_still_gets_k_citations(fake_index, fake_embedder):
-    answerer = Answerer(fake_index, fake_embedder, rerank=False)
+    answerer = Answerer(fake_index, fake_embedder, rerank=False, read=False)
     author = fake_index.articles[
         next(a for a in fake_index.articles if a.startswith("Bird"))
     ].author
@@ -138,7 +138,7 @@ def test_filtered_question_still_gets_k_citations(fake_index, fake_embedder):
 
 
 def test_date_filters_admit_only_dated_articles_in_range(fake_index, fake_embedder):
-    answerer = Answerer(fake_index, fake_embedder, rerank=False)
+    answerer = Answerer(fake_index, fake_embedder, rerank=False, read=False)
     after = datetime(2021, 1, 1, tzinfo=UTC)
     scope = answerer.scope(Filters(after=after))
     admitted = {fake_index.chunks[r].article_id for r in scope.rows}

@@ -42,6 +42,7 @@ def _index_source(
         interval=float(app.config["RELOAD_INTERVAL"]),
         options={
             "rerank": bool(app.config["RERANK"]),
+            "read": bool(app.config["READ"]),
             "reranker_dir": settings.reranker_dir,
             "threads": settings.threads,
         },
@@ -75,6 +76,7 @@ def create_app(
         ADMIN_TOKEN=settings.admin_token,
         RELOAD_INTERVAL=1.0,  # seconds between looks at the index's `current` pointer
         RERANK=settings.rerank,  # `qa serve --no-rerank`: faster, less precise
+        READ=settings.read,  # the span reader marks the exact answer words
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     if config:

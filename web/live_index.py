@@ -172,6 +172,8 @@ class LiveIndex:
         previous = self._snapshot.answerer if self._snapshot else None
         if previous is not None and options.get("rerank", True):
             options.setdefault("reranker", previous.reranker)  # loaded once, never again
+        if previous is not None and options.get("read", True):
+            options.setdefault("span_reader", previous.extraction.reader)
         return Answerer(index, self.embedder, **options)
 
     def _check(self) -> None:

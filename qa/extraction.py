@@ -1,0 +1,104 @@
+"""Stage 4, extraction: the span reader marks the exact answer words in the best snippets.
+
+The reader's confidence joins the ranking only as a bonus on the few windows it reads: on its
+own it picks the wrong snippet more often than the cross-encoder (letting the raw span score
+choose among the top five made exact-answer F1 worse in the feasibility check), so it decides
+between windows the ranking finds close, and never lifts one from further down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+from qa.candidates import Candidates
+from qa.reading import Snippet
+from qa.spans import find_spans
+
+READ_WINDOWS = 3  # windows the span reader reads (the ones that may be shown first)
+W_SPAN = 1.0  # logits a certain span adds to its window (probability 0..1 times this)
+W_KIND = 0.5  # more when the span is of the kind the question asks for (a date for "when")
+
+
+class SpanLike(Protocol):
+    """What a span reader returns: passage offsets, the words, a probability."""
+
+    start: int
+    end: int
+    text: str
+    probability: float
+
+
+class SpanReading(Protocol):
+    """Anything that finds answer spans in passages (qa.span_reader.SpanReader)."""
+
+    def spans(self, question: str, passages: Sequence[str], top: int = 3) -> list[list]: ...
+
+
+@dataclass(frozen=True)
+class Found:
+    """The answer words of one window: offsets relative to the snippet, and a probability."""
+
+    start: int
+    end: int
+    probability: float
+    typed: bool  # of the kind the question asks for
+
+
+class Extraction:
+    """Read the best windows with the span reader; reorder them by span confidence."""
+
+    def __init__(
+        self,
+        kind_of,
+        reader: SpanReading | None = None,
+        *,
+        folder: Path | None = None,
+        threads: int = 0,
+    ) -> None:
+        self._kind_of = kind_of  # question -> the kind of answer it asks for
+        self._folder, self._threads = folder, threads
+        if reader is not None:
+            self.__dict__["reader"] = reader
+
+    @cached_property
+    def reader(self) -> SpanReading:
+        """The span reader, loaded on first use."""
+        from qa.span_reader import SpanReader
+
+        return SpanReader(self._folder, self._threads)
+
+    def __call__(self, c: Candidates) -> Candidates:
+        """Fill in `found` for the first windows and move the surer answers up among them."""
+        if not c.request.read or not c.windows:
+            return c
+        head, tail = list(c.windows[:READ_WINDOWS]), list(c.windows[READ_WINDOWS:])
+        question = c.query.text  # a follow-up is read as resolved ("when did Alibaba invest?")
+        kind = self._kind_of(c.request.question)
+        best = self.reader.spans(question, [w.text for w in head], top=1)
+        found = [
+            self._found(w, spans[0], kind, c.request.question) if spans else None
+            for w, spans in zip(head, best, strict=True)
+        ]
+        bonus = [0.0 if f is None else W_SPAN * f.probability + W_KIND * f.typed for f in found]
+        order = sorted(range(len(head)), key=lambda i: -(head[i].score + bonus[i]))
+        windows = [replace(head[i], score=head[i].score + bonus[i]) for i in order]
+        logits = c.logits
+        if logits:
+            logits = tuple(logits[i] for i in order) + tuple(logits[len(head) :])
+        return replace(
+            c,
+            windows=tuple(windows + tail),
+            logits=logits,
+            found=tuple(found[i] for i in order),
+        )
+
+    @staticmethod
+    def _found(window: Snippet, span: SpanLike, kind: str | None, question: str) -> Found:
+        """Describe a span; typed if the rules find a span of the wanted kind inside it."""
+        text = span.text
+        typed = bool(kind and find_spans(text, kind, question))
+        return Found(span.start, span.end, span.probability, typed)
