@@ -11,29 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-from index.articles import (
-    MAX_FILE_BYTES,
-    Article,
-    ArticleError,
-    content_hash,
-    parse_article,
-)
+from index.articles import MAX_FILE_BYTES, Article, ArticleError, content_hash
 from index.chunking import Chunk, chunk_text
 from index.embedding import Embedder
 from index.errors import BuildLocked, IndexFormatError, IndexNotFound, SeedsError
+from index.parser_process import PARSE_SECONDS, ParserProcess
+from index.seeds import Skipped, article_id, read_seed, scan_seeds
 from index.store import Index, load_index, remove_stale, save_index, store_kind
 
 LOCK = "lock"
 EMBED_SLICE = 256  # texts per encode call: large enough to batch well, small for progress
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A seed file that was not indexed, and why."""
-
-    path: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -75,23 +63,17 @@ class BuildReport:
 
 
 def seed_files(seeds_dir: Path) -> list[Path]:
-    """List the candidate article files under seeds_dir (hidden files ignored), sorted."""
-    seeds_dir = Path(seeds_dir)
-    if not seeds_dir.is_dir():
-        raise SeedsError(f"seeds folder {seeds_dir} does not exist")
-    files = sorted(
-        p
-        for p in seeds_dir.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(seeds_dir).parts)
-    )
-    if not files:
-        raise SeedsError(f"seeds folder {seeds_dir} holds no files")
-    return files
+    """List the article files under seeds_dir (see index.seeds.scan_seeds), sorted."""
+    return list(scan_seeds(seeds_dir).files)
 
 
-def article_id(seeds_dir: Path, path: Path) -> str:
-    """Name an article by its path under the seeds folder, without the extension."""
-    return path.relative_to(seeds_dir).with_suffix("").as_posix()
+def _unique(aid: str, taken: set[str]) -> str:
+    """Return aid, or aid~2, aid~3... if another file has it (a.txt and a.html, a safe id)."""
+    name, n = aid, 1
+    while name in taken:
+        n += 1
+        name = f"{aid}~{n}"
+    return name
 
 
 def pid_alive(pid: int) -> bool:
@@ -151,13 +133,17 @@ def build(
     *,
     full: bool = False,
     progress: Progress | None = None,
+    parse_seconds: float = PARSE_SECONDS,
 ) -> BuildReport:
-    """Bring the index at index_dir up to date with seeds_dir; return what was done."""
+    """Bring the index at index_dir up to date with seeds_dir; return what was done.
+
+    Each new or changed file is parsed in a child process with parse_seconds to finish.
+    """
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
-    files = seed_files(seeds_dir)
+    scan = scan_seeds(seeds_dir)
     store_kind()  # a bad NEWSQA_STORE fails here, not after the embedding
-    with build_lock(index_dir):
+    with build_lock(index_dir), ParserProcess(parse_seconds) as parser:
         remove_stale(index_dir)  # litter of a build that was killed: we hold the lock now
         notes: list[str] = []
         prev = _previous(index_dir, embedder.name, full, notes)
@@ -167,18 +153,18 @@ def build(
         for row, chunk in enumerate(prev.chunks if prev else ()):
             prev_rows.setdefault(chunk.article_id, []).append(row)
 
-        skipped: list[Skipped] = []
+        skipped: list[Skipped] = list(scan.skipped)
         kept: list[tuple[Article, list[Chunk] | None]] = []  # None: chunks still to embed
         seen: dict[str, str] = {}
+        ids: set[str] = set()
         added, updated, unchanged = [], [], []
-        for path in files:
-            aid = article_id(seeds_dir, path)
+        for path in scan.files:
             try:
                 size = path.stat().st_size
                 if size > MAX_FILE_BYTES:  # don't even read it: no article is that large
                     skipped.append(Skipped(str(path), f"file is too large ({size:,} bytes)"))
                     continue
-                raw = path.read_bytes()
+                raw = read_seed(path)
             except OSError as err:
                 skipped.append(Skipped(str(path), f"cannot read: {err.strerror}"))
                 continue
@@ -186,6 +172,7 @@ def build(
             if digest in seen:
                 skipped.append(Skipped(str(path), f"duplicate of {seen[digest]}"))
                 continue
+            aid = _unique(article_id(seeds_dir, path), ids)
             old = prev_by_hash.get(digest)
             if old is not None:  # same bytes as before: reuse its parse and its vectors
                 article = replace(old, id=aid, path=str(path))
@@ -196,12 +183,13 @@ def build(
                 kept.append((article, chunks))
             else:
                 try:
-                    article = parse_article(raw, str(path), aid)
+                    article = parser.parse(raw, str(path), aid)
                 except ArticleError as err:
                     skipped.append(Skipped(str(path), err.reason))
                     continue
                 kept.append((article, None))
             seen[digest] = str(path)
+            ids.add(aid)
             if aid not in prev_articles:
                 added.append(aid)
             elif prev_articles[aid].content_hash != digest:
