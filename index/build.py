@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -87,31 +87,54 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-@contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index's build lock; recover a lock left by a dead process."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    lock = index_dir / LOCK
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            break
-        except FileExistsError:
+class BuildLock:
+    """The index's build lock: a file holding the builder's pid; a dead builder's is taken over.
+
+    Enter it with `with`, or acquire() in one thread and release() in another (a rebuild over
+    HTTP takes it in the request, before answering 202, and its thread gives it back).
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+        self.path = self.index_dir / LOCK
+
+    def acquire(self) -> None:
+        """Take the lock now; raise BuildLocked if a living process holds it."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
             try:
-                pid = int(lock.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and pid_alive(pid):
-                raise BuildLocked(f"another build (pid {pid}) holds {lock}") from None
-            lock.unlink(missing_ok=True)  # stale: its owner is gone
-    else:
-        raise BuildLocked(f"cannot take {lock}")
-    try:
-        os.write(fd, f"{os.getpid()}\n".encode())
-        os.close(fd)
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                break
+            except FileExistsError:
+                try:
+                    pid = int(self.path.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and pid_alive(pid):
+                    raise BuildLocked(f"another build (pid {pid}) holds {self.path}") from None
+                self.path.unlink(missing_ok=True)  # stale: its owner is gone
+        else:
+            raise BuildLocked(f"cannot take {self.path}")
+        try:
+            os.write(fd, f"{os.getpid()}\n".encode())
+        finally:
+            os.close(fd)
+
+    def release(self) -> None:
+        """Give the lock back."""
+        self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> BuildLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def build_lock(index_dir: Path) -> BuildLock:
+    """Return the index's build lock, to hold with `with` (raises BuildLocked when taken)."""
+    return BuildLock(index_dir)
 
 
 def _previous(index_dir: Path, model: str, full: bool, notes: list[str]) -> Index | None:
@@ -134,16 +157,20 @@ def build(
     full: bool = False,
     progress: Progress | None = None,
     parse_seconds: float = PARSE_SECONDS,
+    locked: bool = False,
 ) -> BuildReport:
     """Bring the index at index_dir up to date with seeds_dir; return what was done.
 
     Each new or changed file is parsed in a child process with parse_seconds to finish.
+    `locked` says the caller holds build_lock(index_dir) already (POST /api/rebuild takes it
+    before it answers, so that of two requests at once exactly one is accepted).
     """
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     scan = scan_seeds(seeds_dir)
     store_kind()  # a bad NEWSQA_STORE fails here, not after the embedding
-    with build_lock(index_dir), ParserProcess(parse_seconds) as parser:
+    lock = nullcontext() if locked else build_lock(index_dir)
+    with lock, ParserProcess(parse_seconds) as parser:
         remove_stale(index_dir)  # litter of a build that was killed: we hold the lock now
         notes: list[str] = []
         prev = _previous(index_dir, embedder.name, full, notes)

@@ -10,6 +10,7 @@ from flask import Flask, Response
 from index.embedding import Embedder, load_embedder, model_name
 from index.store import Index
 from qa.answer import Answerer
+from web.gate import QuestionGate
 from web.live_index import FixedIndex, LiveIndex
 from web.rebuilder import Rebuilder
 
@@ -43,10 +44,17 @@ def create_app(
         # Rescore passages with the cross-encoder (`qa serve --no-rerank`: faster, less precise).
         RERANK=os.environ.get("NEWSQA_RERANK", "1") != "0",
         MAX_CONTENT_LENGTH=64 * 1024,
+        # Questions in flight or waiting per worker (`qa serve --max-queue`); past it, or after
+        # QUEUE_WAIT seconds in line, a question gets a fast 503 with Retry-After.
+        MAX_QUEUE=int(os.environ.get("NEWSQA_MAX_QUEUE") or 4),
+        QUEUE_WAIT=5.0,
     )
     if config:
         app.config.update(config)
     app.json.sort_keys = False  # keep the documented field order: question, answer, citations
+    # "//" in a path would be answered with a 308 redirect (an HTML page) before any handler
+    # runs; unmerged, /api/articles//etc/passwd is simply not an article: a JSON 404.
+    app.url_map.merge_slashes = False
 
     if answerer is not None:
         source: FixedIndex | LiveIndex = FixedIndex(answerer)
@@ -65,6 +73,9 @@ def create_app(
         if isinstance(index, Index):
             source.adopt(index)
     app.extensions["newsqa.index"] = source
+    app.extensions["newsqa.gate"] = QuestionGate(
+        int(app.config["MAX_QUEUE"]), float(app.config["QUEUE_WAIT"])
+    )
     app.extensions["newsqa.rebuilder"] = Rebuilder(
         Path(app.config["SEEDS_DIR"]),
         source.index_dir,
