@@ -228,28 +228,62 @@ def ask_cmd(
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(2, 64),
+    help="Threads per worker: questions take turns, the rest answer /healthz and refusals.",
+)
+@click.option(
+    "--max-queue",
+    type=click.IntRange(1, 1000),
+    envvar="NEWSQA_MAX_QUEUE",
+    default=4,
+    show_default=True,
+    help="Questions in flight or waiting per worker; past it a fast 503 (env NEWSQA_MAX_QUEUE).",
+)
+@click.option(
+    "--keepalive",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 300),
+    help="Seconds an idle connection is kept open (before its first request or between two).",
+)
 @click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
 @click.option("--no-rerank", is_flag=True, help="Skip the cross-encoder (faster, less precise).")
 def serve_cmd(
-    index_dir: Path, seeds: Path, host: str, port: int, workers: int, dev: bool, no_rerank: bool
+    index_dir: Path,
+    seeds: Path,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    max_queue: int,
+    keepalive: int,
+    dev: bool,
+    no_rerank: bool,
 ) -> None:
     """Serve the chat page and the JSON API (POST /api/rebuild needs NEWSQA_ADMIN_TOKEN)."""
     os.environ["NEWSQA_INDEX"] = str(index_dir)
     os.environ["NEWSQA_SEEDS"] = str(seeds)  # where POST /api/rebuild reads articles from
+    os.environ["NEWSQA_MAX_QUEUE"] = str(max_queue)
     if no_rerank:
         os.environ["NEWSQA_RERANK"] = "0"
     workers = _processes_for(index_dir, workers, "serving")
-    # A sync worker answers one request at a time, so one thread each (ONNX Runtime, torch,
-    # FAISS's OpenMP) keeps workers x threads within the cores instead of oversubscribing them.
-    threads = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
-    os.environ.setdefault("NEWSQA_THREADS", threads)
-    os.environ.setdefault("OMP_NUM_THREADS", threads)
+    # Questions take turns within a worker (web/gate.py), so one model thread each (ONNX
+    # Runtime, torch, FAISS's OpenMP) keeps workers x threads within the cores.
+    model_threads = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
+    os.environ.setdefault("NEWSQA_THREADS", model_threads)
+    os.environ.setdefault("OMP_NUM_THREADS", model_threads)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if dev:
         from web import create_app
 
-        create_app().run(host=host, port=port)
+        create_app().run(host=host, port=port, threaded=True)
         return
+    # web/worker.py: gunicorn's threaded worker, where an idle or slow client holds no thread
+    # (sync workers were each held by one idle socket: two of them stopped the service).
     os.execvp(
         sys.executable,
         [
@@ -260,8 +294,14 @@ def serve_cmd(
             f"{host}:{port}",
             "--workers",
             str(workers),
+            "--worker-class",
+            "web.worker.GuardedWorker",
+            "--threads",
+            str(threads),
+            "--keep-alive",
+            str(keepalive),
             "--timeout",
-            "120",
+            "120",  # the heartbeat, not a request limit: a worker loading a big index is slow
             "--access-logfile",
             "-",
             "web.wsgi:app",

@@ -1,18 +1,22 @@
-"""The gunicorn worker `qa serve` runs: threaded, and no client can hold a thread for long.
+"""The gunicorn worker `qa serve` runs: threaded, and no slow or idle client holds a thread.
 
-gunicorn's own gthread worker hands every new connection to a thread at once, and that thread
-waits up to 5 s for the first byte, then reads the request from a blocking socket with no
-timeout: a few dozen idle sockets queue everyone else for many seconds, and a client that sends
-half a header holds its thread for good. This worker keeps new connections in the main loop's
-poller until they are readable (an idle one costs no thread and is closed after `keepalive`
-seconds), gives each request a deadline to arrive in full, and writes gunicorn's own error
-pages (bad request line, headers too large) as the API's JSON errors.
+gunicorn's own gthread worker hands every new connection to a thread at once; the thread
+waits up to 5 s for a first byte, then reads the request from a blocking socket with no
+timeout. A few dozen idle sockets queue everyone else for many seconds, and a client that sends
+half a header holds its thread for good. This worker reads each request in its main loop,
+without blocking, until the request is whole (head, and a body of up to BUFFER_BYTES), and only
+then hands it to a thread: an idle or slow client costs a buffer, never a thread, and is closed
+`keepalive` seconds after it connected (or after its previous answer). What a thread still has
+to read itself (a body past BUFFER_BYTES, a client that asked for 100-continue) must arrive
+within REQUEST_SECONDS. gunicorn's own error pages (bad request line, huge headers) go out as
+the API's JSON errors.
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import re
 import selectors
 import socket
 import time
@@ -21,27 +25,65 @@ from http import HTTPStatus
 
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-REQUEST_SECONDS = 10.0  # to send a whole request (line, headers, body), once it has begun
+REQUEST_SECONDS = 10.0  # for what a thread must read itself, once it starts on a request
 WRITE_SECONDS = 30.0  # per send: a client that stops reading its answer is let go
+BUFFER_BYTES = 128 * 1024  # read ahead in the main loop; the API takes bodies up to 64 KiB
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_LENGTH = re.compile(rb"^content-length:[ \t]*(\d{1,12})[ \t]*\r?$", re.I | re.M)
+_CHUNKED = re.compile(rb"^transfer-encoding:.*chunked", re.I | re.M)
+_EXPECT = re.compile(rb"^expect:", re.I | re.M)
+
+
+def request_complete(data: bytes) -> bool:
+    """Return whether data holds a whole request, or as much of it as the main loop keeps."""
+    if len(data) >= BUFFER_BYTES:
+        return True  # the rest is read by the thread, within REQUEST_SECONDS
+    end = _HEAD_END.search(data)
+    if end is None:
+        return False
+    head, body = data[: end.start()], data[end.end() :]
+    if _EXPECT.search(head):
+        return True  # the client waits for "100 Continue" before it sends the body
+    length = _LENGTH.search(head)
+    if length is not None:
+        return len(body) >= int(length.group(1)) or int(length.group(1)) >= BUFFER_BYTES
+    if _CHUNKED.search(head):
+        return body.endswith(b"0\r\n\r\n") or body.endswith(b"0\n\n")
+    return True
 
 
 class ClientSocket(socket.socket):
-    """A client socket on which 'blocking' means: until the request's deadline, then fail."""
+    """A client socket that first replays what the main loop read, and reads with deadlines."""
 
     deadline = float("inf")
+    early = b""  # bytes the main loop read ahead, handed to gunicorn's parser first
 
     def setblocking(self, flag: bool) -> None:
         """Start the request's deadline when gunicorn switches to blocking reads."""
         if not flag:
             super().setblocking(False)
             return
-        # gunicorn makes the socket blocking as it starts on each request of the connection.
+        # gunicorn makes the socket blocking as a thread starts on each request.
         self.deadline = time.monotonic() + REQUEST_SECONDS
         self.settimeout(WRITE_SECONDS)
 
+    def read_ahead(self) -> bool:
+        """Read what has arrived, without blocking; return False once the client is gone."""
+        try:
+            data = super().recv(BUFFER_BYTES - len(self.early))
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            return False
+        self.early += data
+        return bool(data)
+
     def recv(self, size: int, flags: int = 0) -> bytes:
         """Read; past the request's deadline, read nothing, as if the client had hung up."""
-        if self.gettimeout() == 0.0:  # the poller's non-blocking peek: no deadline
+        if self.early:
+            data, self.early = self.early[:size], self.early[size:]
+            return data
+        if self.gettimeout() == 0.0:  # non-blocking: gunicorn's own peeks, no deadline
             return super().recv(size, flags)
         left = self.deadline - time.monotonic()
         if left <= 0:
@@ -92,10 +134,10 @@ def json_error_page(page: bytes) -> bytes:
 
 
 class GuardedWorker(ThreadWorker):
-    """gunicorn's gthread worker, with connections polled until readable and deadlines."""
+    """gunicorn's gthread worker; requests are read whole in the main loop, then answered."""
 
     def accept(self, listener: socket.socket) -> None:
-        """Accept a connection and wait, in the poller, for it to send something."""
+        """Accept a connection and wait, in the poller, for its first request."""
         try:
             plain, addr = listener.accept()
         except OSError as err:
@@ -104,12 +146,33 @@ class GuardedWorker(ThreadWorker):
             return
         client = ClientSocket(plain.family, plain.type, plain.proto, fileno=plain.detach())
         self.nr_conns += 1
-        conn = TConn(self.cfg, client, addr, listener.getsockname())  # non-blocking now
+        self._wait_for_request(TConn(self.cfg, client, addr, listener.getsockname()))
+
+    def on_client_socket_readable(self, conn: TConn, client: socket.socket) -> None:
+        """Read a kept-alive connection's next request in the main loop too."""
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self._wait_for_request(conn)
+        self._on_bytes(conn, client)
+
+    def _wait_for_request(self, conn: TConn) -> None:
+        conn.sock.setblocking(False)
         conn.timeout = time.monotonic() + self.cfg.keepalive  # then it is closed unanswered
-        self.pending_conns.append(conn)
-        self.poller.register(
-            client, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn)
-        )
+        self.pending_conns.append(conn)  # murder_pending closes the expired ones
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_bytes, conn))
+
+    def _on_bytes(self, conn: TConn, client: socket.socket) -> None:
+        alive = conn.sock.read_ahead()
+        if alive and not request_complete(conn.sock.early):
+            return  # wait for the rest, in the poller
+        self.poller.unregister(client)
+        self.pending_conns.remove(conn)
+        if not alive and not conn.sock.early:
+            self.nr_conns -= 1
+            conn.close()
+            return
+        conn.data_ready = True
+        self.enqueue_req(conn)
 
     def handle_error(self, req, client, addr, exc) -> None:  # noqa: ANN001 - gunicorn's API
         """Answer a request gunicorn itself refused (or failed) with a JSON error."""
