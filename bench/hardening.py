@@ -198,7 +198,8 @@ def serve_part(repo: Path, args) -> None:
         hms = [h * 1000 for h in health if h is not None]
         p50, _, p99 = percentiles(ms)
         table(
-            f"{args.clients} clients asking for {args.seconds:g} s (rerank on; a 503 waits 2 s), /healthz probed",
+            f"{args.clients} clients asking for {args.seconds:g} s (rerank on; after a 503 a "
+            "client waits 2 s), /healthz probed",
             ["replies", "200", "503", "other", "p50 ms", "p99 ms", "max ms", "healthz ok",
              "healthz max ms"],
             [[len(replies), count.get(200, 0), count.get(503, 0),

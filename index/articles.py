@@ -20,6 +20,7 @@ _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 # it would cost seconds and ~1 KB of memory per element (600,000 <p>: 30 s, 700 MB).
 MAX_ELEMENTS = 100_000
 _START_TAG = re.compile(r"<[A-Za-z]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads pairs halves up: any left are lone
 # Metadata is shown with every citation and read by the cross-encoder: keep it short.
 MAX_TITLE_CHARS = 300
 MAX_AUTHOR_CHARS = 200
@@ -98,7 +99,7 @@ def _field(value: object, limit: int) -> str:
     """Return a header value as one line of valid text, at most limit characters."""
     text = " ".join(str(value or "").split())
     # A lone surrogate ("\\ud800" in the JSON header) is not text: the tokenizers raise on it.
-    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    text = _SURROGATE.sub("\ufffd", text)
     return text[:limit].strip()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -101,24 +102,26 @@ class BuildLock:
     def acquire(self) -> None:
         """Take the lock now; raise BuildLocked if a living process holds it."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-                break
-            except FileExistsError:
-                try:
-                    pid = int(self.path.read_text().strip() or 0)
-                except (OSError, ValueError):
-                    pid = 0
-                if pid and pid_alive(pid):
-                    raise BuildLocked(f"another build (pid {pid}) holds {self.path}") from None
-                self.path.unlink(missing_ok=True)  # stale: its owner is gone
-        else:
-            raise BuildLocked(f"cannot take {self.path}")
+        # The lock appears with the pid already in it (a hard link of a written file): created
+        # empty and written after, a second taker could read "" there and call it stale.
+        mine = self.index_dir / f".{LOCK}.{os.getpid()}.{threading.get_ident()}.tmp"
+        mine.write_text(f"{os.getpid()}\n")
         try:
-            os.write(fd, f"{os.getpid()}\n".encode())
+            for _ in range(2):
+                try:
+                    os.link(mine, self.path)
+                    return
+                except FileExistsError:
+                    try:
+                        pid = int(self.path.read_text().strip() or 0)
+                    except (OSError, ValueError):
+                        pid = 0
+                    if pid and pid_alive(pid):
+                        raise BuildLocked(f"another build (pid {pid}) holds {self.path}") from None
+                    self.path.unlink(missing_ok=True)  # stale: its owner is gone
+            raise BuildLocked(f"cannot take {self.path}")
         finally:
-            os.close(fd)
+            mine.unlink(missing_ok=True)
 
     def release(self) -> None:
         """Give the lock back."""
