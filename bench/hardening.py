@@ -34,8 +34,9 @@ def _ask(question: str, **extra: object) -> bytes:
 
 
 DEEP_OBJECTS = b'{"a":' * 5000 + b"1" + b"}" * 5000
-LONG_TURN = [{"question": "Alibaba " * 7000}]
-TURNS = [{"question": "Alibaba invest " * 200, "answer": "x"}] * 20
+# Distinct words: a follow-up carries every content word of the turn that set the topic.
+LONG_TURN = [{"question": " ".join(f"term{i}" for i in range(6000))}]
+TURNS = [{"question": " ".join(f"w{t}x{i}" for i in range(400)), "answer": "x"} for t in range(20)]
 HOSTILE: list[tuple[str, str, str, bytes | list[bytes]]] = [
     ("nested [ x10,000", "POST", Q, NESTED),
     ("nested in k", "POST", Q, b'{"question": "Bird", "k": ' + NESTED + b"}"),

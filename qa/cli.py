@@ -244,7 +244,8 @@ def ask_cmd(
     help="Questions in flight or waiting per worker; past it a fast 503 (env NEWSQA_MAX_QUEUE).",
 )
 @click.option(
-    "--keepalive",
+    "--keep-alive",
+    "keepalive",
     default=5,
     show_default=True,
     type=click.IntRange(1, 300),

@@ -23,6 +23,11 @@ from web import create_app
 
 NESTED = b"[" * 10_000 + b"]" * 10_000
 DEEP_OBJECTS = b'{"a":' * 5000 + b"1" + b"}" * 5000
+# Distinct words: a follow-up carries every content word of the turn that set the topic.
+WORDS_60KB = " ".join(f"term{i}" for i in range(6000))
+TURNS_OF_400_WORDS = [
+    {"question": " ".join(f"w{t}x{i}" for i in range(400)), "answer": "x"} for t in range(20)
+]
 
 
 def _ask(question: str, **extra: object) -> bytes:
@@ -64,15 +69,13 @@ HOSTILE_ASKS = [
     ("1,000 one-char words", _ask("a " * 499 + "b"), 200, None),
     (
         "history turn of 60 KB",
-        _ask("and when?", history=[{"question": "Alibaba " * 7000}]),
+        _ask("and when?", history=[{"question": WORDS_60KB}]),
         200,
         None,
     ),
     (
         "20 turns of 400 words",
-        _ask(
-            "and when?", history=[{"question": "Alibaba invest " * 200, "answer": "x " * 100}] * 20
-        ),
+        _ask("and when?", history=TURNS_OF_400_WORDS),
         200,
         None,
     ),

@@ -94,22 +94,35 @@ def test_serve_passes_its_options_to_the_workers(monkeypatch, tmp_path):
     from qa.cli import cli
 
     # `qa serve` sets these for gunicorn; setenv first so that monkeypatch restores them after.
-    names = ("NEWSQA_INDEX", "NEWSQA_SEEDS", "NEWSQA_RERANK", "NEWSQA_THREADS", "OMP_NUM_THREADS")
+    names = (
+        "NEWSQA_INDEX",
+        "NEWSQA_SEEDS",
+        "NEWSQA_RERANK",
+        "NEWSQA_THREADS",
+        "OMP_NUM_THREADS",
+        "NEWSQA_MAX_QUEUE",
+    )
     for name in (*names, "TOKENIZERS_PARALLELISM"):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     calls = []
     monkeypatch.setattr(os, "execvp", lambda file, argv: calls.append(argv))
     args = ["serve", "--index", str(tmp_path / "ix"), "--seeds", str(tmp_path / "s"), "--no-rerank"]
+    args += ["--threads", "6", "--max-queue", "3", "--keep-alive", "7"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     [argv] = calls
     assert argv[1:3] == ["-m", "gunicorn"] and argv[-1] == "web.wsgi:app"
+    option = {argv[i]: argv[i + 1] for i in range(3, len(argv) - 1, 2)}
+    assert option["--worker-class"] == "web.worker.GuardedWorker"  # not one sync worker each
+    assert (option["--threads"], option["--keep-alive"]) == ("6", "7")
+    assert os.environ["NEWSQA_MAX_QUEUE"] == "3"
     assert os.environ["NEWSQA_INDEX"] == str(tmp_path / "ix")
     assert os.environ["NEWSQA_SEEDS"] == str(tmp_path / "s")
     from web import create_app
 
     assert create_app().extensions["newsqa.index"].options == {"rerank": False}
+    assert create_app().extensions["newsqa.gate"].limit == 3
     monkeypatch.delenv("NEWSQA_RERANK")
     assert create_app().extensions["newsqa.index"].options == {"rerank": True}
 
@@ -120,7 +133,13 @@ def test_serve_runs_one_worker_on_a_milvus_lite_file(store, monkeypatch, tmp_pat
 
     from qa.cli import cli
 
-    for name in ("NEWSQA_INDEX", "NEWSQA_SEEDS", "NEWSQA_THREADS", "OMP_NUM_THREADS"):
+    for name in (
+        "NEWSQA_INDEX",
+        "NEWSQA_SEEDS",
+        "NEWSQA_THREADS",
+        "OMP_NUM_THREADS",
+        "NEWSQA_MAX_QUEUE",
+    ):
         monkeypatch.setenv(name, "")  # restored after the test: `qa serve` sets them
     monkeypatch.setenv("NEWSQA_STORE", store)
     monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)
