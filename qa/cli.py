@@ -266,6 +266,11 @@ def serve_cmd(
     no_rerank: bool,
 ) -> None:
     """Serve the chat page and the JSON API (POST /api/rebuild needs NEWSQA_ADMIN_TOKEN)."""
+    if threads <= max_queue:  # else a full queue of questions could hold every thread
+        raise QAError(
+            f"--threads ({threads}) must be more than --max-queue ({max_queue}), so that "
+            "/healthz and the refusals always find a free thread"
+        )
     os.environ["NEWSQA_INDEX"] = str(index_dir)
     os.environ["NEWSQA_SEEDS"] = str(seeds)  # where POST /api/rebuild reads articles from
     os.environ["NEWSQA_MAX_QUEUE"] = str(max_queue)

@@ -123,6 +123,8 @@ def test_serve_passes_its_options_to_the_workers(monkeypatch, tmp_path):
 
     assert create_app().extensions["newsqa.index"].options == {"rerank": False}
     assert create_app().extensions["newsqa.gate"].limit == 3
+    result = CliRunner().invoke(cli, [*args, "--max-queue", "6"])
+    assert result.exit_code == 2 and "--threads (6) must be more than --max-queue" in result.output
     monkeypatch.delenv("NEWSQA_RERANK")
     assert create_app().extensions["newsqa.index"].options == {"rerank": True}
 
