@@ -96,12 +96,17 @@ class Turn:
         if data is None:
             return ()
         if not isinstance(data, list) or not all(
-            isinstance(t, dict) and isinstance(t.get("question"), str) for t in data
+            isinstance(t, dict)
+            and isinstance(t.get("question"), str)
+            and isinstance(t.get("answer"), str | None)
+            for t in data
         ):
-            raise BadQuestion("history must be a list of {question, answer} objects")
+            raise BadQuestion(
+                "history must be a list of {question: string, answer: string or null} objects"
+            )
         turns = []
         for n, t in enumerate(data[-MAX_HISTORY:]):
-            answer = t.get("answer") if isinstance(t.get("answer"), str) else None
+            answer = t.get("answer")
             question = check_text(t["question"], f"history[{n}].question")
             if answer is not None:
                 answer = check_text(answer, f"history[{n}].answer")[:MAX_ANSWER_CHARS]

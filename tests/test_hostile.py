@@ -198,7 +198,31 @@ def test_a_chunked_body_past_the_limit_is_413_not_cut(app, serve):
     ],
 )
 def test_the_spec_and_the_server_agree_on_filters(call, filters, accepted):
-    request = {"question": "Bird European expansion", "filters": filters}
+    _agree(call, {"question": "Bird European expansion", "filters": filters}, accepted)
+
+
+@pytest.mark.parametrize(
+    ("fields", "accepted"),
+    [
+        ({"k": None}, True),
+        ({"k": 3}, True),
+        ({"k": "3"}, False),
+        ({"history": None}, True),
+        ({"history": [{"question": "who?", "answer": None}]}, True),
+        ({"history": [{"question": "who?", "answer": "Ann."}]}, True),
+        ({"history": [{"question": "who?", "answer": 5}]}, False),
+        ({"history": [{"answer": "Ann."}]}, False),
+        ({"filters": None}, True),
+        ({"filters": []}, False),
+        ({"question": ""}, False),
+        ({"question": "x" * 1001}, False),
+    ],
+)
+def test_the_spec_and_the_server_agree_on_the_other_fields(call, fields, accepted):
+    _agree(call, {"question": "Bird European expansion", **fields}, accepted)
+
+
+def _agree(call, request: dict, accepted: bool) -> None:
     schema = {"$ref": "#/components/schemas/AskRequest", "components": SPEC["components"]}
     valid = Draft202012Validator(schema).is_valid(request)
     response, _ = call("POST", "/api/ask", json=request)

@@ -18,7 +18,6 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
-    411: "length_required",
     413: "body_too_large",
     415: "unsupported_media_type",
     500: "internal",
