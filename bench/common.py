@@ -263,8 +263,16 @@ def get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
 class Server:
     """`qa serve` (gunicorn) on 127.0.0.1 and a free port, with extra flags; stopped on exit."""
 
-    def __init__(self, index_dir: Path, workers: int = 2, flags: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        workers: int = 2,
+        flags: Sequence[str] = (),
+        repo: Path = REPO,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.index_dir, self.workers, self.flags = index_dir, workers, list(flags)
+        self.repo, self.env = Path(repo), dict(env or {})  # another checkout's code, e.g.
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self.ready_seconds = float("nan")
@@ -284,7 +292,8 @@ class Server:
         started = time.perf_counter()
         self.proc = subprocess.Popen(
             cmd,
-            cwd=REPO,
+            cwd=self.repo,
+            env={**os.environ, "PYTHONPATH": str(self.repo), **self.env},
             stdout=subprocess.DEVNULL,  # the access log
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: we stop exactly what we started

@@ -10,64 +10,21 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from bs4 import BeautifulSoup, NavigableString
-
+from index.cleaning import clean_html
 from index.errors import ArticleError
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a news article is a few KB; 5 MB is surely not one
 
-# Elements that never carry article prose: media, embeds, page furniture.
-_DROP_TAGS = (
-    "script",
-    "style",
-    "img",
-    "iframe",
-    "object",
-    "embed",
-    "param",
-    "audio",
-    "video",
-    "noscript",
-    "svg",
-    "form",
-    "button",
-    "input",
-    "select",
-    "textarea",
-    "head",
-    "title",
-)
-# Elements after which the text breaks into a new paragraph.
-_BLOCK_TAGS = (
-    "p",
-    "div",
-    "blockquote",
-    "li",
-    "ul",
-    "ol",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "tr",
-    "table",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "figure",
-    "figcaption",
-    "pre",
-    "hr",
-    "dd",
-    "dt",
-)
-_SHARE_HOSTS = re.compile(r"feeds\.feedburner\.com|feedsportal\.com|/~ff/|/~r/.*~4/", re.I)
-_ORIGINAL_LINK = re.compile(r"original article was posted", re.I)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
-_SPACES = re.compile(r"[^\S\n]+|\u200b")
+# A news article has hundreds of elements; past this many the file is not one, and parsing
+# it would cost seconds and ~1 KB of memory per element (600,000 <p>: 30 s, 700 MB).
+MAX_ELEMENTS = 100_000
+_START_TAG = re.compile(r"<[A-Za-z]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads pairs halves up: any left are lone
+# Metadata is shown with every citation and read by the cross-encoder: keep it short.
+MAX_TITLE_CHARS = 300
+MAX_AUTHOR_CHARS = 200
+MAX_URL_CHARS = 2048
 
 
 @dataclass(frozen=True)
@@ -138,43 +95,12 @@ def parse_date(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _pop_original_link(soup: BeautifulSoup) -> str:
-    """Remove the trailing 'The original article was posted here.' line and return its link."""
-    url = ""
-    for marker in soup.find_all(string=_ORIGINAL_LINK):
-        link = marker.find_next("a")
-        if link is not None and link.get("href"):
-            url = link["href"].strip()
-            after = link.next_sibling
-            if isinstance(after, NavigableString) and not after.strip(" .\n\t"):
-                after.extract()
-            link.decompose()
-        marker.extract()
-    return url
-
-
-def clean_html(body: str) -> tuple[str, str]:
-    """Return (plain text with one blank line between paragraphs, original article url)."""
-    soup = BeautifulSoup(body, "html.parser")
-    url = _pop_original_link(soup)
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(class_="feedflare"):
-        tag.decompose()
-    for link in soup.find_all("a", href=_SHARE_HOSTS):
-        link.decompose()
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    paragraphs = []
-    for block in re.split(r"\n\s*\n", soup.get_text()):
-        lines = (_SPACES.sub(" ", line).strip() for line in block.split("\n"))
-        paragraph = " ".join(line for line in lines if line)
-        if paragraph:
-            paragraphs.append(paragraph)
-    return "\n\n".join(paragraphs), url
+def _field(value: object, limit: int) -> str:
+    """Return a header value as one line of valid text, at most limit characters."""
+    text = " ".join(str(value or "").split())
+    # A lone surrogate ("\\ud800" in the JSON header) is not text: the tokenizers raise on it.
+    text = _SURROGATE.sub("\ufffd", text)
+    return text[:limit].strip()
 
 
 def parse_article(raw: bytes, path: str, article_id: str) -> Article:
@@ -197,17 +123,21 @@ def parse_article(raw: bytes, path: str, article_id: str) -> Article:
         header = parse_header(header_text)
     except ValueError as err:  # json.JSONDecodeError is a ValueError
         raise ArticleError(path, f"broken JSON header: {err}") from None
+    elements = len(_START_TAG.findall(body))
+    if elements > MAX_ELEMENTS:
+        raise ArticleError(
+            path, f"too many HTML elements ({elements:,}, limit {MAX_ELEMENTS:,}): not an article"
+        )
     clean, url = clean_html(body)
     if not clean:
         raise ArticleError(path, "no body text")
-    title = str(header.get("title") or "").strip() or Path(path).stem
     return Article(
         id=article_id,
         path=path,
-        title=title,
+        title=_field(header.get("title") or Path(path).stem, MAX_TITLE_CHARS),
         date=parse_date(header.get("date")),
-        author=str(header.get("author") or "").strip(),
-        url=str(header.get("url") or url).strip(),
+        author=_field(header.get("author"), MAX_AUTHOR_CHARS),
+        url=_field(header.get("url") or url, MAX_URL_CHARS),
         text=clean,
         content_hash=content_hash(raw),
     )

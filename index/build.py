@@ -3,38 +3,27 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from index.articles import (
-    MAX_FILE_BYTES,
-    Article,
-    ArticleError,
-    content_hash,
-    parse_article,
-)
+from index.articles import MAX_FILE_BYTES, Article, ArticleError, content_hash
 from index.chunking import Chunk, chunk_text
 from index.embedding import Embedder
 from index.errors import BuildLocked, IndexFormatError, IndexNotFound, SeedsError
+from index.parser_process import PARSE_SECONDS, ParserProcess
+from index.seeds import SeedScan, Skipped, article_id, read_seed, scan_seeds
 from index.store import Index, load_index, remove_stale, save_index
 from index.vector_store import FaissBackend, StoreBackend
 
 LOCK = "lock"
 EMBED_SLICE = 256  # texts per encode call: large enough to batch well, small for progress
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A seed file that was not indexed, and why."""
-
-    path: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -76,23 +65,17 @@ class BuildReport:
 
 
 def seed_files(seeds_dir: Path) -> list[Path]:
-    """List the candidate article files under seeds_dir (hidden files ignored), sorted."""
-    seeds_dir = Path(seeds_dir)
-    if not seeds_dir.is_dir():
-        raise SeedsError(f"seeds folder {seeds_dir} does not exist")
-    files = sorted(
-        p
-        for p in seeds_dir.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(seeds_dir).parts)
-    )
-    if not files:
-        raise SeedsError(f"seeds folder {seeds_dir} holds no files")
-    return files
+    """List the article files under seeds_dir (see index.seeds.scan_seeds), sorted."""
+    return list(scan_seeds(seeds_dir).files)
 
 
-def article_id(seeds_dir: Path, path: Path) -> str:
-    """Name an article by its path under the seeds folder, without the extension."""
-    return path.relative_to(seeds_dir).with_suffix("").as_posix()
+def _unique(aid: str, taken: set[str]) -> str:
+    """Return aid, or aid~2, aid~3... if another file has it (a.txt and a.html, a safe id)."""
+    name, n = aid, 1
+    while name in taken:
+        n += 1
+        name = f"{aid}~{n}"
+    return name
 
 
 def pid_alive(pid: int) -> bool:
@@ -106,31 +89,56 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-@contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index's build lock; recover a lock left by a dead process."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    lock = index_dir / LOCK
-    for _ in range(2):
+class BuildLock:
+    """The index's build lock: a file holding the builder's pid; a dead builder's is taken over.
+
+    Enter it with `with`, or acquire() in one thread and release() in another (a rebuild over
+    HTTP takes it in the request, before answering 202, and its thread gives it back).
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+        self.path = self.index_dir / LOCK
+
+    def acquire(self) -> None:
+        """Take the lock now; raise BuildLocked if a living process holds it."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        # The lock appears with the pid already in it (a hard link of a written file): created
+        # empty and written after, a second taker could read "" there and call it stale.
+        mine = self.index_dir / f".{LOCK}.{os.getpid()}.{threading.get_ident()}.tmp"
+        mine.write_text(f"{os.getpid()}\n")
         try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            break
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and pid_alive(pid):
-                raise BuildLocked(f"another build (pid {pid}) holds {lock}") from None
-            lock.unlink(missing_ok=True)  # stale: its owner is gone
-    else:
-        raise BuildLocked(f"cannot take {lock}")
-    try:
-        os.write(fd, f"{os.getpid()}\n".encode())
-        os.close(fd)
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
+            for _ in range(2):
+                try:
+                    os.link(mine, self.path)
+                    return
+                except FileExistsError:
+                    try:
+                        pid = int(self.path.read_text().strip() or 0)
+                    except (OSError, ValueError):
+                        pid = 0
+                    if pid and pid_alive(pid):
+                        raise BuildLocked(f"another build (pid {pid}) holds {self.path}") from None
+                    self.path.unlink(missing_ok=True)  # stale: its owner is gone
+            raise BuildLocked(f"cannot take {self.path}")
+        finally:
+            mine.unlink(missing_ok=True)
+
+    def release(self) -> None:
+        """Give the lock back."""
+        self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> BuildLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def build_lock(index_dir: Path) -> BuildLock:
+    """Return the index's build lock, to hold with `with` (raises BuildLocked when taken)."""
+    return BuildLock(index_dir)
 
 
 def _previous(
@@ -162,22 +170,27 @@ def _read_seed(path: Path) -> bytes | Skipped:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:  # don't even read it: no article is that large
             return Skipped(str(path), f"file is too large ({size:,} bytes)")
-        return path.read_bytes()
+        return read_seed(path)
     except OSError as err:
         return Skipped(str(path), f"cannot read: {err.strerror}")
 
 
-def plan(seeds_dir: Path, files: list[Path], prev: Index | None, notes: list[str]) -> Plan:
-    """Compare the seed files with the previous generation by content hash."""
+def plan(
+    seeds_dir: Path, scan: SeedScan, prev: Index | None, parser: ParserProcess, notes: list[str]
+) -> Plan:
+    """Compare the seed files with the previous generation by content hash.
+
+    New or changed files are parsed by `parser` (a child process with a time budget).
+    """
     prev_articles = prev.articles if prev else {}
     prev_by_hash = {a.content_hash: a for a in prev_articles.values()}
-    skipped: list[Skipped] = []
+    skipped: list[Skipped] = list(scan.skipped)
     kept: list[tuple[Article, tuple[Chunk, ...] | None]] = []
     reused: dict[str, np.ndarray] = {}
     seen: dict[str, str] = {}
+    ids: set[str] = set()
     status: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
-    for path in files:
-        aid = article_id(seeds_dir, path)
+    for path in scan.files:
         raw = _read_seed(path)
         if isinstance(raw, Skipped):
             skipped.append(raw)
@@ -186,6 +199,7 @@ def plan(seeds_dir: Path, files: list[Path], prev: Index | None, notes: list[str
         if digest in seen:
             skipped.append(Skipped(str(path), f"duplicate of {seen[digest]}"))
             continue
+        aid = _unique(article_id(seeds_dir, path), ids)
         old = prev_by_hash.get(digest)
         if old is not None:  # same bytes as before: reuse its parse and its vectors
             rows = prev.rows_by_article.get(old.id, np.zeros(0, dtype=np.int64))
@@ -197,11 +211,12 @@ def plan(seeds_dir: Path, files: list[Path], prev: Index | None, notes: list[str
             reused[aid] = rows
         else:
             try:
-                kept.append((parse_article(raw, str(path), aid), None))
+                kept.append((parser.parse(raw, str(path), aid), None))
             except ArticleError as err:
                 skipped.append(Skipped(str(path), err.reason))
                 continue
         seen[digest] = str(path)
+        ids.add(aid)
         if aid not in prev_articles:
             status["added"].append(aid)
         elif prev_articles[aid].content_hash != digest:
@@ -259,17 +274,25 @@ def build(
     full: bool = False,
     progress: Progress | None = None,
     backend: StoreBackend | None = None,
+    parse_seconds: float = PARSE_SECONDS,
+    locked: bool = False,
 ) -> BuildReport:
-    """Bring the index at index_dir up to date with seeds_dir; return what was done."""
+    """Bring the index at index_dir up to date with seeds_dir; return what was done.
+
+    Each new or changed file is parsed in a child process with parse_seconds to finish.
+    `locked` says the caller holds build_lock(index_dir) already (POST /api/rebuild takes it
+    before it answers, so that of two requests at once exactly one is accepted).
+    """
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     backend = backend or FaissBackend()
-    files = seed_files(seeds_dir)
-    with build_lock(index_dir):
+    scan = scan_seeds(seeds_dir)
+    lock = nullcontext() if locked else build_lock(index_dir)
+    with lock, ParserProcess(parse_seconds) as parser:
         remove_stale(index_dir)  # litter of a build that was killed: we hold the lock now
         notes: list[str] = []
         prev = _previous(index_dir, embedder.name, full, backend, notes)
-        work = plan(seeds_dir, files, prev, notes)
+        work = plan(seeds_dir, scan, prev, parser, notes)
         report = work.report
         if not work.kept:
             raise SeedsError(

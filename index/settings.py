@@ -49,6 +49,7 @@ class Settings:
     admin_token: str | None = _var("NEWSQA_ADMIN_TOKEN", None, "enables POST /api/rebuild")
     rerank: bool = _var("NEWSQA_RERANK", True, "0: answer without the cross-encoder")
     read: bool = _var("NEWSQA_READ", True, "0: no span reader (rules mark the answer)")
+    max_queue: int = _var("NEWSQA_MAX_QUEUE", 4, "questions in flight or waiting per worker")
     embedder: str = _var("NEWSQA_EMBEDDER", "onnx", "embedder runtime", BACKENDS)
     threads: int = _var("NEWSQA_THREADS", 0, "intra-op threads per model (0: every core)")
     onnx_dir: Path | None = _var("NEWSQA_ONNX_DIR", None, "exported embedder graphs")
@@ -105,7 +106,12 @@ def worker_environment(settings: Settings) -> dict[str, str]:
     Each worker runs `settings.threads` threads per model (OpenMP and tokenizers too), so that
     workers x threads stay within the cores instead of oversubscribing them.
     """
-    env = {**os.environ, **settings.to_env()}
+    env = child_environment(**settings.to_env())
     env.setdefault("OMP_NUM_THREADS", str(settings.threads or os.cpu_count() or 1))
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
     return env
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    """Return this process's environment plus `extra`, for a child process to start with."""
+    return {**os.environ, **extra}

@@ -263,6 +263,28 @@ def ask_cmd(
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(2, 64),
+    help="Threads per worker: questions take turns, the rest answer /healthz and refusals.",
+)
+@click.option(
+    "--max-queue",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="Questions in flight or waiting per worker; past it a fast 503 "
+    "(default: env NEWSQA_MAX_QUEUE, else 4).",
+)
+@click.option(
+    "--keep-alive",
+    "keepalive",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 300),
+    help="Seconds an idle connection is kept open (before its first request or between two).",
+)
 @click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
 @click.option("--no-rerank", is_flag=True, help="Skip the cross-encoder (faster, less precise).")
 @click.option("--no-read", is_flag=True, help="Skip the span reader (rules mark the answer).")
@@ -274,29 +296,44 @@ def serve_cmd(
     host: str,
     port: int,
     workers: int,
+    threads: int,
+    max_queue: int | None,
+    keepalive: int,
     dev: bool,
     no_rerank: bool,
     no_read: bool,
 ) -> None:
     """Serve the chat page and the JSON API (POST /api/rebuild needs NEWSQA_ADMIN_TOKEN)."""
-    workers = _processes_for(ctx, index_dir, workers, "serving")
-    # A sync worker answers one request at a time, so one thread each (ONNX Runtime, torch,
-    # FAISS's OpenMP) keeps workers x threads within the cores instead of oversubscribing them.
     settings = _settings(ctx)
+    max_queue = max_queue or settings.max_queue
+    if threads <= max_queue:  # else a full queue of questions could hold every thread
+        raise QAError(
+            f"--threads ({threads}) must be more than --max-queue ({max_queue}), so that "
+            "/healthz and the refusals always find a free thread"
+        )
+    workers = _processes_for(ctx, index_dir, workers, "serving")
+    # Questions take turns within a worker (web/gate.py), so one model thread each (ONNX
+    # Runtime, torch, FAISS's OpenMP) keeps workers x threads within the cores.
     settings = settings.with_(
         index_dir=index_dir,
         seeds_dir=seeds,  # where POST /api/rebuild reads articles from
         rerank=settings.rerank and not no_rerank,
         read=settings.read and not no_read,
+        max_queue=max_queue,
         threads=settings.threads or max(1, (os.cpu_count() or 1) // max(1, workers)),
     )
     if dev:
         from web import create_app
 
-        create_app(settings=settings).run(host=host, port=port)
+        create_app(settings=settings).run(host=host, port=port, threaded=True)
         return
+    # web/worker.py: gunicorn's threaded worker, where an idle or slow client holds no thread
+    # (sync workers were each held by one idle socket: two of them stopped the service).
     command = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
-    command += ["--workers", str(workers), "--timeout", "120", "--access-logfile", "-"]
+    command += ["--workers", str(workers), "--worker-class", "web.worker.GuardedWorker"]
+    command += ["--threads", str(threads), "--keep-alive", str(keepalive)]
+    # --timeout is the heartbeat, not a request limit: a worker loading a big index is slow.
+    command += ["--timeout", "120", "--access-logfile", "-"]
     os.execvpe(sys.executable, [*command, "web.wsgi:app"], worker_environment(settings))
 
 

@@ -28,6 +28,9 @@ _NOT_CARRIED = STOPWORDS | frozenset(_FILLER_TEXT.split())
 _DROPPED = _REFERRING | frozenset(("and", "but", "so", "also", "then", "happen", "happened"))
 _WORD = re.compile(r"[\w$€£%]+(?:[.'’][\w]+)*")
 MIN_OWN_TERMS = 2  # a question with fewer content words of its own leans on the chat
+# Words carried from earlier turns, at most: a topic takes a few, and 20 long turns would
+# otherwise make a query of thousands of words for BM25 and the models to chew on.
+MAX_CARRIED = 24
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ def resolve(
                 carried.append(word)
         if not is_follow_up(turn.question):
             break  # this turn set the topic; earlier ones are another conversation
+    carried = carried[:MAX_CARRIED]  # the latest turns' words come first
     last = history[-1]
     article_id = locate(last.answer) if last.answer else None
     # "and when did that happen?" + "Alibaba invest" -> "when did Alibaba invest": the pointing

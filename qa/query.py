@@ -3,26 +3,42 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from index.articles import Article
-from qa.errors import BadQuestion, check_question
+from qa.errors import MAX_QUESTION_CHARS, BadQuestion, check_question, check_text
 
-MAX_HISTORY = 20
+MAX_HISTORY = 20  # turns kept, the latest
+MAX_ANSWER_CHARS = 1000  # of each earlier answer (a snippet is at most 400)
+# A day, or a day and a time with an optional zone: the forms web/openapi.json documents.
+# Python's fromisoformat alone also takes week dates ("2012W01") and basic forms.
+_DAY = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?",
+    re.ASCII,
+)
 
 
-def _day(value: object, field: str, end_of_day: bool) -> datetime | None:
+def parse_day(value: object, field: str, end_of_day: bool) -> datetime | None:
+    """Parse a filter bound; a bare day covers all of it; raise BadQuestion on anything else."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
         raise BadQuestion(f"filters.{field} must be a date string like 2021-03-15")
+    if not _DAY.fullmatch(value):
+        raise BadQuestion(
+            f"filters.{field} is not a date: {value[:40]!r} (use 2021-03-15 or 2021-03-15T12:00)"
+        )
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadQuestion(f"filters.{field} is not a date: {value!r}") from None
-    if len(value) == 10:  # a bare day: 'before' includes all of it
-        parsed = datetime.combine(date.fromisoformat(value), time.max if end_of_day else time.min)
+        if len(value) == 10:  # a bare day: 'before' includes all of it
+            parsed = datetime.combine(
+                date.fromisoformat(value), time.max if end_of_day else time.min
+            )
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as err:  # a month 13, a day 31 in April, an hour 25
+        raise BadQuestion(f"filters.{field} is not a date: {value!r} ({err})") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -46,11 +62,11 @@ class Filters:
             raise BadQuestion(f"unknown filter(s): {', '.join(sorted(unknown))}")
         author = data.get("author")
         if author is not None and not isinstance(author, str):
-            raise BadQuestion("filters.author must be a string")
+            raise BadQuestion("filters.author must be a string (or null: no filter)")
         return cls(
-            _day(data.get("after"), "after", False),
-            _day(data.get("before"), "before", True),
-            author.strip() or None if author else None,
+            parse_day(data.get("after"), "after", False),
+            parse_day(data.get("before"), "before", True),
+            check_text(author, "filters.author").strip() or None if author else None,
         )
 
     def __bool__(self) -> bool:
@@ -74,17 +90,29 @@ class Turn:
 
     @classmethod
     def list_from_json(cls, data: object) -> tuple[Turn, ...]:
-        """Read a history list; raise BadQuestion on anything malformed."""
+        """Read a history list, the last MAX_HISTORY turns each cut to size; raise BadQuestion.
+
+        Earlier turns are context, not the question: an overlong one is cut rather than refused.
+        """
         if data is None:
             return ()
         if not isinstance(data, list) or not all(
-            isinstance(t, dict) and isinstance(t.get("question"), str) for t in data
+            isinstance(t, dict)
+            and isinstance(t.get("question"), str)
+            and isinstance(t.get("answer"), str | None)
+            for t in data
         ):
-            raise BadQuestion("history must be a list of {question, answer} objects")
-        return tuple(
-            cls(t["question"], t.get("answer") if isinstance(t.get("answer"), str) else None)
-            for t in data[-MAX_HISTORY:]
-        )
+            raise BadQuestion(
+                "history must be a list of {question: string, answer: string or null} objects"
+            )
+        turns = []
+        for n, t in enumerate(data[-MAX_HISTORY:]):
+            answer = t.get("answer")
+            question = check_text(t["question"], f"history[{n}].question")
+            if answer is not None:
+                answer = check_text(answer, f"history[{n}].answer")[:MAX_ANSWER_CHARS]
+            turns.append(cls(question[:MAX_QUESTION_CHARS], answer))
+        return tuple(turns)
 
 
 MAX_K = 20

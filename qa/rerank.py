@@ -19,6 +19,9 @@ from qa.errors import ModelMissing
 
 MODEL_NAME = "ms-marco-MiniLM-L-12-v2 (int8 ONNX)"
 MAX_TOKENS = 256  # question + passage; our passages are <= 500 characters (~130 tokens)
+# The question's share: the pair is cut in the passage only ("only_second"), which fails when
+# the question alone nears MAX_TOKENS, so a long question is cut to this many tokens first.
+QUESTION_TOKENS = 96
 BATCH = 8  # pairs per run: sorted by length, so little padding is wasted
 MAX_THREADS = 4  # more threads than this gain nothing on pairs this short
 
@@ -48,14 +51,25 @@ class CrossEncoder:
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_padding()  # the shipped tokenizer pads every pair to 512 tokens
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="only_second")
+        self._measure = Tokenizer.from_file(str(folder / "tokenizer.json"))  # for cutting
+        self._measure.no_padding()
+        self._measure.no_truncation()
         threads = threads or min(MAX_THREADS, os.cpu_count() or 1)
         self._session = session(folder / "model.onnx", threads, spin=False)
+
+    def fit_question(self, question: str) -> str:
+        """Return the question cut after QUESTION_TOKENS tokens (at a token's end)."""
+        offsets = self._measure.encode(question, add_special_tokens=False).offsets
+        if len(offsets) <= QUESTION_TOKENS:
+            return question
+        return question[: offsets[QUESTION_TOKENS - 1][1]]
 
     def score(self, question: str, passages: Sequence[str]) -> np.ndarray:
         """Return one logit per passage, in the order given."""
         out = np.zeros(len(passages), dtype=np.float32)
         if not passages:
             return out
+        question = self.fit_question(question)
         pairs = self._tokenizer.encode_batch([(question, p) for p in passages])
         # Ties in length go by text, so scores do not depend on the order passages came in.
         for rows, outputs in batches(self._session, pairs, BATCH, tie=passages):

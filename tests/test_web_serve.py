@@ -98,24 +98,33 @@ def test_serve_passes_its_options_to_the_workers(monkeypatch, tmp_path):
 
     for name in ("NEWSQA_INDEX", "NEWSQA_SEEDS", "NEWSQA_RERANK", "NEWSQA_THREADS"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("NEWSQA_MAX_QUEUE", raising=False)
     calls = []
     monkeypatch.setattr(os, "execvpe", lambda file, argv, env: calls.append((argv, env)))
     args = ["serve", "--index", str(tmp_path / "ix"), "--seeds", str(tmp_path / "s"), "--no-rerank"]
+    args += ["--threads", "6", "--max-queue", "3", "--keep-alive", "7"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     [(argv, env)] = calls
     assert argv[1:3] == ["-m", "gunicorn"] and argv[-1] == "web.wsgi:app"
+    option = {argv[i]: argv[i + 1] for i in range(3, len(argv) - 1, 2)}
+    assert option["--worker-class"] == "web.worker.GuardedWorker"  # not one sync worker each
+    assert (option["--threads"], option["--keep-alive"]) == ("6", "7")
     assert env["NEWSQA_INDEX"] == str(tmp_path / "ix") and env["NEWSQA_SEEDS"] == str(tmp_path / "s")
     assert env["NEWSQA_THREADS"] == env["OMP_NUM_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
+    assert env["NEWSQA_MAX_QUEUE"] == "3"
     assert "NEWSQA_INDEX" not in os.environ  # the workers get them, this process is unchanged
     from web import create_app
 
     settings = Settings.from_env(env)  # what a worker reads
     assert settings.index_dir == tmp_path / "ix" and not settings.rerank
-    options = create_app(settings=settings).extensions["newsqa.index"].options
-    assert options["rerank"] is False
+    app = create_app(settings=settings)
+    assert app.extensions["newsqa.index"].options["rerank"] is False
+    assert app.extensions["newsqa.gate"].limit == 3
     options = create_app(settings=settings.with_(rerank=True)).extensions["newsqa.index"].options
     assert options["rerank"] is True
+    result = CliRunner().invoke(cli, [*args, "--max-queue", "6"])
+    assert result.exit_code == 2 and "--threads (6) must be more than --max-queue" in result.output
 
 
 @pytest.mark.parametrize("store", ["faiss", "milvus"])

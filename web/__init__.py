@@ -10,6 +10,7 @@ from index.embedding import Embedder, configured_embedder, model_name
 from index.settings import Settings
 from index.store import Index, store_backend
 from qa.pipeline import Answerer
+from web.gate import QuestionGate
 from web.live_index import FixedIndex, LiveIndex
 from web.rebuilder import Rebuilder
 
@@ -53,6 +54,25 @@ def _index_source(
     return source
 
 
+def _configure(app: Flask, settings: Settings, config: dict | None) -> None:
+    """Fill app.config from the settings; `config` (tests, embedders) overrides them."""
+    app.config.from_mapping(
+        INDEX_DIR=str(settings.index_dir),
+        SEEDS_DIR=str(settings.seeds_dir),
+        ADMIN_TOKEN=settings.admin_token,
+        RELOAD_INTERVAL=1.0,  # seconds between looks at the index's `current` pointer
+        RERANK=settings.rerank,  # `qa serve --no-rerank`: faster, less precise
+        READ=settings.read,  # the span reader marks the exact answer words
+        MAX_CONTENT_LENGTH=64 * 1024,
+        # Questions in flight or waiting per worker (`qa serve --max-queue`); past it, or after
+        # QUEUE_WAIT seconds in line, a question gets a fast 503 with Retry-After.
+        MAX_QUEUE=settings.max_queue,
+        QUEUE_WAIT=5.0,
+    )
+    if config:
+        app.config.update(config)
+
+
 def create_app(
     config: dict | None = None,
     *,
@@ -70,20 +90,16 @@ def create_app(
     """
     settings = settings or Settings.from_env()
     app = Flask(__name__)
-    app.config.from_mapping(
-        INDEX_DIR=str(settings.index_dir),
-        SEEDS_DIR=str(settings.seeds_dir),
-        ADMIN_TOKEN=settings.admin_token,
-        RELOAD_INTERVAL=1.0,  # seconds between looks at the index's `current` pointer
-        RERANK=settings.rerank,  # `qa serve --no-rerank`: faster, less precise
-        READ=settings.read,  # the span reader marks the exact answer words
-        MAX_CONTENT_LENGTH=64 * 1024,
-    )
-    if config:
-        app.config.update(config)
+    _configure(app, settings, config)
     app.json.sort_keys = False  # keep the documented field order: question, answer, citations
+    # "//" in a path would be answered with a 308 redirect (an HTML page) before any handler
+    # runs; unmerged, /api/articles//etc/passwd is simply not an article: a JSON 404.
+    app.url_map.merge_slashes = False
     source = _index_source(app, settings, index, answerer, embedder)
     app.extensions["newsqa.index"] = source
+    app.extensions["newsqa.gate"] = QuestionGate(
+        int(app.config["MAX_QUEUE"]), float(app.config["QUEUE_WAIT"])
+    )
     app.extensions["newsqa.rebuilder"] = Rebuilder(
         Path(app.config["SEEDS_DIR"]),
         source.index_dir,

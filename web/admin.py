@@ -7,7 +7,8 @@ import hmac
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from index.errors import BuildLocked
-from web.errors import ApiError, json_body
+from web.body import json_body
+from web.errors import ApiError
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
 

@@ -9,7 +9,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from index.articles import Article
 from qa.errors import BadQuestion, check_question
 from qa.query import Filters, Turn, check_k
-from web.errors import ApiError, json_body
+from web.body import json_body
+from web.errors import ApiError
 from web.live_index import IndexUnavailable, Snapshot
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -62,7 +63,8 @@ def ask() -> Response:
     k = _field("bad_k", _k, body.get("k"))
     history = _field("bad_history", Turn.list_from_json, body.get("history"))
     filters = _field("bad_filters", Filters.from_json, body.get("filters"))
-    answer = snapshot().answerer.ask(question, k, history=history, filters=filters)
+    with current_app.extensions["newsqa.gate"].admit():  # or 503 at once: too many asked
+        answer = snapshot().answerer.ask(question, k, history=history, filters=filters)
     return jsonify(answer.to_json())
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from index.errors import StoreUnavailable
 from qa.errors import BadQuestion
+from web.gate import RETRY_AFTER, Overloaded
 from web.live_index import IndexUnavailable
 
 # Machine-readable codes for the HTTP errors werkzeug raises before our code runs.
@@ -49,23 +48,6 @@ def error_response(
     return response
 
 
-def json_body(*, optional: bool = False) -> object:
-    """Return the parsed JSON body; raise ApiError for a wrong content type or broken JSON."""
-    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
-    if optional and not raw.strip():
-        return None
-    if not request.is_json:
-        raise ApiError(
-            415,
-            "unsupported_media_type",
-            "send the body as JSON with the header Content-Type: application/json",
-        )
-    try:
-        return json.loads(raw)
-    except ValueError as err:  # also bad UTF-8
-        raise ApiError(400, "bad_json", f"the body is not valid JSON: {err}") from None
-
-
 def _is_api() -> bool:
     return request.path.startswith("/api/") or request.path in ("/api", "/healthz")
 
@@ -80,6 +62,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(BadQuestion)
     def bad_question(err: BadQuestion) -> Response:
         return error_response(400, "bad_question", str(err))
+
+    @app.errorhandler(Overloaded)
+    def overloaded(err: Overloaded) -> Response:
+        return error_response(503, "overloaded", str(err), {"Retry-After": str(RETRY_AFTER)})
 
     @app.errorhandler(IndexUnavailable)
     def unavailable(err: IndexUnavailable) -> Response:

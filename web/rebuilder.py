@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from index.build import build, build_lock, pid_alive
+from index.build import BuildLock, build, build_lock, pid_alive
 from index.embedding import Embedder
 from index.errors import BuildLocked, IndexError_
 from index.vector_store import StoreBackend
@@ -55,30 +55,37 @@ class Rebuilder:
         return self.index_dir / STATUS_FILE
 
     def start(self, *, full: bool = False) -> dict:
-        """Start a rebuild and return its first status; raise BuildLocked if one is running."""
+        """Start a rebuild and return its first status; raise BuildLocked if one is running.
+
+        The build lock is taken here, before the caller answers 202, and the thread keeps it
+        to the end: of two requests at once (in two workers) exactly one gets it, and only
+        the build that owns the lock ever writes the status file.
+        """
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 raise BuildLocked("a rebuild started by this server is still running")
-            # Probe the build lock so a build by another worker or `qa index` is refused now,
-            # not reported later; the thread takes the lock for real (a race there is reported).
-            with build_lock(self.index_dir):
-                pass
-            status = {
-                "state": "running",
-                "started": _now(),
-                "finished": None,
-                "seeds": str(self.seeds_dir),
-                "full": full,
-                "progress": None,
-                "report": None,
-                "error": None,
-                "pid": os.getpid(),
-            }
-            self._write(status)
-            self._thread = threading.Thread(
-                target=self._run, args=(status, full), name="newsqa-rebuild", daemon=True
-            )
-            self._thread.start()
+            lock = build_lock(self.index_dir)
+            lock.acquire()
+            try:
+                status = {
+                    "state": "running",
+                    "started": _now(),
+                    "finished": None,
+                    "seeds": str(self.seeds_dir),
+                    "full": full,
+                    "progress": None,
+                    "report": None,
+                    "error": None,
+                    "pid": os.getpid(),
+                }
+                self._write(status)
+                self._thread = threading.Thread(
+                    target=self._run, args=(status, full, lock), name="newsqa-rebuild", daemon=True
+                )
+                self._thread.start()
+            except BaseException:
+                lock.release()
+                raise
             return status
 
     def status(self) -> dict:
@@ -102,7 +109,13 @@ class Rebuilder:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _run(self, first: dict, full: bool) -> None:
+    def _run(self, first: dict, full: bool, lock: BuildLock) -> None:
+        try:
+            self._build(first, full)
+        finally:
+            lock.release()  # after the final status: a new rebuild can't be overwritten by it
+
+    def _build(self, first: dict, full: bool) -> None:
         status = dict(first)  # this thread's own copy, updated as the build goes
         last = 0.0
 
@@ -121,11 +134,11 @@ class Rebuilder:
                 full=full,
                 progress=progress,
                 backend=self.backend,
+                locked=True,
             )
             self._on_done()  # this worker switches before the status says "done"
-        except IndexError_ as err:  # bad seeds folder, lock taken meanwhile, unreadable index
-            code = "locked" if isinstance(err, BuildLocked) else "build_failed"
-            final = {"state": "failed", "error": {"code": code, "message": str(err)}}
+        except IndexError_ as err:  # bad seeds folder, unreadable index
+            final = {"state": "failed", "error": {"code": "build_failed", "message": str(err)}}
         except Exception as err:  # a thread has no caller: record it or it is lost
             log.exception("rebuild failed")
             final = {"state": "failed", "error": {"code": "internal", "message": repr(err)}}
