@@ -22,7 +22,8 @@ MAX_QUESTION_TOKENS = 64  # a longer question is cut so the passage always keeps
 MAX_ANSWER_TOKENS = 30
 CANDIDATES = 20  # best starts x best ends looked at per window
 BATCH = 16  # windows per run: sorted by length, so little padding is wasted
-_STRIP = " \t\n\r.,;:!?\"'()[]{}«»“”‘’"
+_STRIP = " \t\n\r.,;:!?\"'«»“”‘’"
+_OPEN, _CLOSE = "([{", ")]}"
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,20 @@ def _logsumexp(x: np.ndarray) -> float:
 
 def _trim(passage: str, start: int, end: int) -> tuple[int, int] | None:
     """Return (start, end) without surrounding space and punctuation; None if nothing is left."""
-    while start < end and passage[start] in _STRIP:
-        start += 1
-    while end > start and passage[end - 1] in _STRIP:
-        end -= 1
+    while start < end:
+        text = passage[start:end]
+        if text[0] in _STRIP or (text[0] in _OPEN and _CLOSE[_OPEN.index(text[0])] not in text):
+            start += 1
+        elif text[-1] in _STRIP and not _abbreviation(text):
+            end -= 1
+        elif text[-1] in _CLOSE and _OPEN[_CLOSE.index(text[-1])] not in text:
+            end -= 1  # a bracket is kept only with its partner: "7 km (4 mi)"
+        else:
+            break
     return (start, end) if start < end else None
+
+
+def _abbreviation(text: str) -> bool:
+    """Return whether text ends in a dotted abbreviation whose dot is kept: U.S., D.C., p.m."""
+    words = text[:-1].split()
+    return text.endswith(".") and bool(words) and "." in words[-1]
