@@ -24,6 +24,7 @@ CANDIDATES = 20  # best starts x best ends looked at per window
 BATCH = 16  # windows per run: sorted by length, so little padding is wasted
 _STRIP = " \t\n\r.,;:!?\"'«»“”‘’"
 _OPEN, _CLOSE = "([{", ")]}"
+_CURRENCY = "$€£¥₹"
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,7 @@ class SpanReader:
     def _cut_question(self, question: str) -> str:
         """Return the question cut to MAX_QUESTION_TOKENS tokens, at a character boundary."""
         enc = self._questions.encode(question, add_special_tokens=False)
-        if not enc.offsets:
-            return ""
-        return question[: enc.offsets[-1][1]]
+        return question[: enc.offsets[-1][1]] if enc.offsets else ""
 
     def spans(self, question: str, passages: Sequence[str], top: int = 3) -> list[list[Span]]:
         """Return for each passage its best `top` answer spans, best first."""
@@ -111,8 +110,8 @@ class SpanReader:
         n = len(enc.ids)
         starts, ends = starts[:n], ends[:n]
         in_passage = np.array([s == 1 for s in enc.sequence_ids])  # special tokens are None
-        log_start = starts - _logsumexp(starts)
-        log_end = ends - _logsumexp(ends)
+        log_start = starts - np.logaddexp.reduce(starts)
+        log_end = ends - np.logaddexp.reduce(ends)
         masked_s = np.where(in_passage, starts, -np.inf)
         masked_e = np.where(in_passage, ends, -np.inf)
         out = []
@@ -120,7 +119,7 @@ class SpanReader:
             for b in np.argsort(-masked_e)[:CANDIDATES]:
                 if not (in_passage[a] and in_passage[b] and a <= b < a + MAX_ANSWER_TOKENS):
                     continue
-                span = _trim(passage, enc.offsets[a][0], enc.offsets[b][1])
+                span = _trim(passage, *_widen(passage, enc.offsets[a][0], enc.offsets[b][1]))
                 if span is None:
                     continue
                 score = float(starts[a] + ends[b])
@@ -129,10 +128,22 @@ class SpanReader:
         return out
 
 
-def _logsumexp(x: np.ndarray) -> float:
-    """Return log(sum(exp(x))) without overflow."""
-    top = float(np.max(x))
-    return top + float(np.log(np.sum(np.exp(x - top))))
+def _widen(passage: str, start: int, end: int) -> tuple[int, int]:
+    """Return (start, end) grown to whole words, and to a currency's prefix: "US$", "HK$"."""
+    # Word pieces let the model start inside a word ("##ford"); "US" is split from "$200".
+    while 0 < start < end and _in_word(passage[start - 1]) and _in_word(passage[start]):
+        start -= 1
+    while start < end < len(passage) and _in_word(passage[end - 1]) and _in_word(passage[end]):
+        end += 1
+    if start < end and passage[start] in _CURRENCY:
+        while start > 0 and passage[start - 1].isalpha() and passage[start - 1].isupper():
+            start -= 1
+    return start, end
+
+
+def _in_word(char: str) -> bool:
+    """Return whether char belongs to a space-delimited word (CJK text has no spaces)."""
+    return char.isalnum() and char < "\u2e80"
 
 
 def _trim(passage: str, start: int, end: int) -> tuple[int, int] | None:
