@@ -1,0 +1,1 @@
+"""Training scripts for the models shipped under qa/models/ (run as python -m train.NAME)."""
