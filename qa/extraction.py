@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
+from index.chunking import split_sentences
 from qa.candidates import Candidates
 from qa.reading import Snippet
 from qa.spans import find_spans
@@ -98,7 +99,15 @@ class Extraction:
 
     @staticmethod
     def _found(window: Snippet, span: SpanLike, kind: str | None, question: str) -> Found:
-        """Describe a span; typed if the rules find a span of the wanted kind inside it."""
-        text = span.text
-        typed = bool(kind and find_spans(text, kind, question))
-        return Found(span.start, span.end, span.probability, typed)
+        """Describe a span, kept inside one sentence; typed if it is mostly of the wanted kind."""
+        text = window.text
+        start, end = span.start, span.end
+        for a, b in split_sentences(text):
+            if a <= start < b:  # "Jack Ma. TechInAsia": an answer never runs into the next one
+                end = min(end, b)
+                break
+        while end > start and text[end - 1] in " .,;:":
+            end -= 1
+        words = text[start:end]
+        typed = any((b - a) >= 0.6 * len(words) for a, b in find_spans(words, kind, question))
+        return Found(start, end, span.probability, typed)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.onnx_runner import batches, session
 from qa.errors import ModelMissing
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "reader"
@@ -41,8 +42,7 @@ class Span:
 class SpanReader:
     """Point at the words of a passage that answer a question."""
 
-    def __init__(self, folder: Path | None = None, threads: int | None = None) -> None:
-        import onnxruntime as ort
+    def __init__(self, folder: Path | None = None, threads: int = 0) -> None:
         from tokenizers import Tokenizer
 
         folder = Path(folder) if folder else MODEL_DIR
@@ -55,15 +55,9 @@ class SpanReader:
         self._pairs = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._pairs.no_padding()
         self._pairs.enable_truncation(MAX_TOKENS, stride=STRIDE, strategy="only_second")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
         # Idle threads that spin steal the CPU that other workers on a small machine need.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        threads = threads or min(4, os.cpu_count() or 1)
+        self._session = session(folder / "model.onnx", threads, spin=False)
 
     def _cut_question(self, question: str) -> str:
         """Return the question cut to MAX_QUESTION_TOKENS tokens, at a character boundary."""
@@ -79,31 +73,15 @@ class SpanReader:
         for i, enc in enumerate(self._pairs.encode_batch([(question, p) for p in passages])):
             windows += [(i, w) for w in [enc, *enc.overflowing] if 1 in w.sequence_ids]
         best: list[dict[tuple[int, int], Span]] = [{} for _ in passages]
-        # Batches are formed by length so results do not depend on the order passages came in.
-        order = sorted(range(len(windows)), key=lambda k: (len(windows[k][1].ids), k))
-        for lo in range(0, len(order), BATCH):
-            part = [windows[k] for k in order[lo : lo + BATCH]]
-            starts, ends = self._logits([w for _, w in part])
-            for (i, enc), s, e in zip(part, starts, ends, strict=True):
+        encodings = [w for _, w in windows]
+        for part, (starts, ends) in batches(self._session, encodings, BATCH):
+            for k, s, e in zip(part, starts, ends, strict=True):
+                i, enc = windows[k]
                 for span in self._window_spans(passages[i], enc, s, e):
                     key = (span.start, span.end)
                     if key not in best[i] or best[i][key].score < span.score:
                         best[i][key] = span
         return [sorted(b.values(), key=lambda s: -s.score)[:top] for b in best]
-
-    def _logits(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
-        """Run the model on windows padded to the longest; return start and end logits."""
-        width = max(len(enc.ids) for enc in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        types = np.zeros_like(ids)
-        for n, enc in enumerate(encodings):
-            ids[n, : len(enc.ids)] = enc.ids
-            mask[n, : len(enc.ids)] = 1
-            types[n, : len(enc.ids)] = enc.type_ids
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        starts, ends = self._session.run(["start_logits", "end_logits"], feeds)
-        return starts, ends
 
     def _window_spans(self, passage: str, enc, starts: np.ndarray, ends: np.ndarray) -> list[Span]:
         """Return the valid spans of one window among its best starts and ends."""
