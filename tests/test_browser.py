@@ -67,6 +67,7 @@ def test_ask_alibaba_and_see_the_cited_answer(page, serve, default_index, real_e
     page.locator("#status", has_text="articles").wait_for()
     answer = _ask(page, "how much did Alibaba invest?")
     assert "answer" in answer.get_attribute("class")
+    assert answer.locator(".exact-text").inner_text() == "US$200 million"  # bold, first
     quote = answer.locator("blockquote.quote").first
     assert "US$200 million" in quote.inner_text()
     assert "200 million" in quote.locator("mark.hl").inner_text()  # the highlighted span
@@ -99,7 +100,7 @@ def test_ask_alibaba_and_see_the_cited_answer(page, serve, default_index, real_e
     # The conversation survives a reload and is sent along as history.
     page.reload()
     assert "US$200 million" in page.locator(".bubble.answer").first.inner_text()
-    page.fill("#question", "who leads the Aliyun team?")
+    page.fill("#question", "and when did that happen?")  # a follow-up, answered in context
     with page.expect_request(lambda r: r.url.endswith("/api/ask")) as request:
         page.press("#question", "Enter")
     sent = request.value.post_data_json
@@ -107,7 +108,10 @@ def test_ask_alibaba_and_see_the_cited_answer(page, serve, default_index, real_e
         {"question": "how much did Alibaba invest?", "answer": sent["history"][0]["answer"]}
     ]
     assert "US$200 million" in sent["history"][0]["answer"]
-    page.locator(".row.bot").nth(1).locator(".bubble:not(.loading)").wait_for(timeout=WAIT_MS)
+    follow = page.locator(".row.bot").nth(1).locator(".bubble:not(.loading)")
+    follow.wait_for(timeout=WAIT_MS)
+    # "yesterday" in an article of 21 Sep 2012, shown with the day it means
+    assert follow.locator(".exact").inner_text() == "yesterday — 20 Sep 2012"
     if os.environ.get("NEWSQA_SCREENSHOT"):  # regenerate docs/chat.png
         page.wait_for_timeout(500)  # let the smooth scroll and the fade-in end
         page.screenshot(path=os.environ["NEWSQA_SCREENSHOT"])

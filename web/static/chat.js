@@ -136,6 +136,24 @@ function renderMore(citations) {
   return more;
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+function showDate(iso) {
+  // "2012-09-20" -> "20 Sep 2012", "2012-03" -> "Mar 2012", "2011" -> "2011"
+  const [year, month, day] = iso.split("-").map(Number);
+  if (!month) return String(year);
+  const name = MONTHS[month - 1] || "";
+  return day ? `${day} ${name} ${year}` : `${name} ${year}`;
+}
+
+function renderExact(exact) {
+  // The answer words first, in bold; a date resolved against the article beside them.
+  const line = el("p", "exact");
+  line.appendChild(el("strong", "exact-text", exact.text));
+  if (exact.date) line.appendChild(el("span", "exact-date", ` — ${showDate(exact.date)}`));
+  return line;
+}
+
 function renderAnswer(response) {
   const row = el("div", "row bot");
   const bubble = el("div", "bubble answer");
@@ -155,6 +173,8 @@ function renderAnswer(response) {
       bubble.appendChild(near);
     }
   } else {
+    const exact = response.exact;
+    if (exact && typeof exact.text === "string" && exact.text) bubble.appendChild(renderExact(exact));
     bubble.appendChild(renderQuote(citations[0], "quote"));
     bubble.appendChild(renderSource(citations[0], 0));
     if (citations.length > 1) bubble.appendChild(renderMore(citations.slice(1)));
