@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -116,3 +119,30 @@ def test_qa_index_skips_the_600k_paragraph_file_and_a_link_out(tmp_path, fake_em
     assert "too many HTML elements" in reasons["huge.txt"]
     assert "outside the seeds folder" in reasons["link.txt"]
     assert report["added"] == [ALIYUN.removesuffix(".txt")]
+
+
+def test_a_killed_build_leaves_no_parser_parsing_on(tmp_path):
+    # The parent starts a child on the slow body and is killed -9 mid-parse: the child must
+    # not parse on for minutes as an orphan.
+    script = (
+        "from index.parser_process import ParserProcess\n"
+        f"ParserProcess(600).parse(b'{{}}\\n' + {SLOW_HTML.encode()!r}, 'slow.txt', 'slow')\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=REPO)
+    children = Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
+    deadline = time.monotonic() + 60
+    while not children.read_text().split() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    [child] = children.read_text().split()
+    time.sleep(2)  # it has imported bs4 and is deep in the body by now
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        stat = Path(f"/proc/{child}/stat")
+        if not stat.exists() or stat.read_text().split()[2] in ("Z", "X"):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(int(child), signal.SIGKILL)
+        pytest.fail("the parser process outlived its killed parent")

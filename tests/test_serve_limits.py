@@ -112,6 +112,26 @@ def test_idle_and_half_sent_requests_never_keep_healthz_waiting(server):
             s.close()
 
 
+def test_pipelined_requests_are_all_answered(server):
+    body = json.dumps({"question": "Bird European expansion", "k": 1}).encode() + b" " * 20_000
+    first = (
+        b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    second = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server), timeout=30) as s:
+        s.sendall(first + second)  # both at once: the second sits behind the first's body
+        reader = s.makefile("rb")
+        for _ in range(2):
+            status = reader.readline()
+            assert status.split()[1] == b"200", status
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            json.loads(reader.read(length))
+
+
 def test_a_client_that_stops_sending_is_let_go(server):
     stalled = socket.create_connection(("127.0.0.1", server), timeout=30)
     stalled.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line

@@ -155,6 +155,15 @@ class GuardedWorker(ThreadWorker):
         self._wait_for_request(conn)
         self._on_bytes(conn, client)
 
+    def finish_request(self, conn: TConn, fs) -> None:  # noqa: ANN001 - gunicorn's API
+        """Finish as gunicorn does; a next request read ahead already is answered at once.
+
+        (Its bytes are in our buffer, not the kernel's: the poller would never see them.)
+        """
+        super().finish_request(conn, fs)
+        if conn.sock.early and conn in self.keepalived_conns:
+            self.on_client_socket_readable(conn, conn.sock)
+
     def _wait_for_request(self, conn: TConn) -> None:
         conn.sock.setblocking(False)
         conn.timeout = time.monotonic() + self.cfg.keepalive  # then it is closed unanswered
