@@ -86,6 +86,16 @@ _WH_RULES = (
         DATE,
     ),
     (r"\b(?:who|whom|whose)\b", PERSON),
+    # The head noun of "which/what X" says the kind, not only the wh-word: "which pop star",
+    # "what company's CEO", "which footballer" want a person; "which tech company" a name.
+    (
+        r"\b(?:which|what)(?: \w+)?? (?:person|people|man|woman|singer|star|actor|actress|"
+        r"player|footballer|athlete|president|ceo|chief executive|founder|co-founder|executive|"
+        r"leader|politician|author|writer|journalist|reporter|minister|king|queen|prince|"
+        r"musician|rapper|artist|director|coach|investor|billionaire|entrepreneur|scientist|"
+        r"engineer|analyst|spokesperson|spokesman|spokeswoman)s?\b",
+        PERSON,
+    ),
     (
         r"\bwhere\b|\b(?:what|which|in what|in which) (?:city|country|state|place|town|region|"
         r"continent|area|county|province|location|island|river|nation)\b",

@@ -22,6 +22,12 @@ from qa.spans import answer_kind, best_span, find_spans
         ("Where did Super Bowl 50 take place?", "place"),
         ("In which city is the stadium?", "place"),
         ("Which NFL team won?", "name"),
+        ("Which pop star sued the label?", "person"),  # the head noun, not only the wh-word
+        ("Which footballer scored twice?", "person"),
+        ("What CEO stepped down?", "person"),
+        ("Which tech company bought Voyage?", "name"),
+        ("Which country banned the app?", "place"),
+        ("What year did Stripe launch?", "date"),
         ("What does Doctor Who fight?", None),  # "Who" inside a name asks nothing
         ("If two numbers give a value, what is it called?", None),
         ("Why did the stock fall?", None),
