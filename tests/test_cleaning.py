@@ -90,6 +90,7 @@ def test_titles_and_authors_are_capped_and_valid_text():
     article.title.encode("utf-8")  # what the tokenizers need
 
 
+@pytest.mark.slow
 def test_a_file_over_the_time_budget_is_skipped_and_the_build_goes_on(tmp_path, fake_embedder):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
@@ -121,6 +122,7 @@ def test_qa_index_skips_the_600k_paragraph_file_and_a_link_out(tmp_path, fake_em
     assert report["added"] == [ALIYUN.removesuffix(".txt")]
 
 
+@pytest.mark.slow
 def test_a_killed_build_leaves_no_parser_parsing_on(tmp_path):
     # The parent starts a child on the slow body and is killed -9 mid-parse: the child must
     # not parse on for minutes as an orphan.

@@ -9,6 +9,8 @@ import time
 import urllib.request
 from urllib.error import HTTPError
 
+import pytest
+
 from index.build import build
 from tests.conftest import FakeEmbedder
 from web import create_app
@@ -24,6 +26,7 @@ def _top_ids(answer) -> list[str]:
     return [c.article_id for c in answer.citations]
 
 
+@pytest.mark.slow
 def test_swaps_generation_at_most_once_per_interval(web_index, tiny_seeds, fake_embedder):
     now = [0.0]
     made = []
@@ -95,6 +98,7 @@ def _get(url: str, headers: dict | None = None) -> tuple[int, dict]:
         return err.code, json.loads(err.read())
 
 
+@pytest.mark.slow
 def test_live_rebuild_with_zero_failed_requests(web_index, tiny_seeds, fake_embedder, serve):
     """Questions keep coming while POST /api/rebuild adds an article; none of them fails."""
     config = {
