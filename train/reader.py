@@ -236,6 +236,7 @@ def evaluate_torch(model, tokenizer, examples: Sequence[Example], max_length: in
     """Return (EM, F1) of the model on examples, gold paragraph given."""
     import torch
 
+    model.eval()  # no dropout; train() sets training mode again after a progress check
     enc = featurize(tokenizer, examples, max_length, stride)
     n = len(enc["input_ids"])
     width = max_length
