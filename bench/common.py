@@ -3,7 +3,7 @@
 Synthetic indexes: above the real corpus size, the default corpus's chunks are replicated and
 each replica gets the real vector of its chunk plus Gaussian noise (cosine ~0.8 to the real one),
 renormalised. So vectors keep the clustered shape of real embeddings (random unit vectors would
-be an unrealistically easy or hard case for HNSW), and answers still quote real text.
+be an unrealistically easy or hard case for IVF), and answers still quote real text.
 """
 
 from __future__ import annotations
@@ -164,12 +164,12 @@ def real_vectors() -> np.ndarray:
 
 
 def _source_key() -> str:
-    """Name what decides a generation's contents: another format or HNSW setting rebuilds."""
+    """Name what decides a generation's contents: another format or IVF setting rebuilds."""
     import index.store as store
     import index.vector_store as vs
 
     lexical = (REPO / "index" / "lexical.py").exists()
-    parts = (store.FORMAT_VERSION, vs.HNSW_THRESHOLD, vs.HNSW_M, vs.HNSW_EF_CONSTRUCTION)
+    parts = (store.FORMAT_VERSION, vs.IVF_THRESHOLD, "ivf", vs.IVF_TRAIN_PER_LIST)
     return "-".join(map(str, parts)) + ("-bm25" if lexical else "")
 
 

@@ -1,9 +1,9 @@
-"""HNSW vs exact search: recall@10 and one-query latency by size, to place HNSW_THRESHOLD.
+"""IVF vs exact search: recall@10 and one-query latency by size, to place IVF_THRESHOLD.
 
 Corpus vectors: real embeddings (every chunk, sentence and sentence pair of the article folders
 on this machine: ~17,600 texts with /work/shared present, bench/common.py real_vectors) up to
 their number; above it, replicas of them with Gaussian noise (cosine ~0.8 to their source).
-The 1M-vector HNSW graph is cached in var/bench (the first run spends ~10 minutes on it).
+The 1M-vector IVF index is cached in var/bench (k-means and adding take minutes).
 Queries: real embeddings of the bench questions, every seed article title and up to 200 SQuAD
 questions. One query at a time on one FAISS thread, as a serving worker searches.
 
@@ -37,7 +37,7 @@ from index.store import load_index
 from index.vector_store import make_vector_index
 
 SIZES = "1000,5000,10000,real,50000,100000,1000000"
-EFS = (128, 256, 512, 1024)
+EFS = (16, 32, 64, 128, 256)  # nprobe values tried
 SQUAD = REPO.parent / "shared" / "eval" / "squad-dev" / "questions.jsonl"
 
 
@@ -67,7 +67,7 @@ def _queries() -> list[str]:
 
 
 def _corpus(size: int, real: np.ndarray) -> tuple[np.ndarray, str, faiss.Index | None]:
-    """Return (vectors, what they are, the cached HNSW of these vectors or None)."""
+    """Return (vectors, what they are, the cached IVF index of these vectors or None)."""
     n = len(real)
     if size <= n:
         rows = np.random.default_rng(size).choice(n, size, replace=False)
@@ -79,16 +79,16 @@ def _corpus(size: int, real: np.ndarray) -> tuple[np.ndarray, str, faiss.Index |
         hi = min(size, lo + 100_000)
         block = real[np.arange(lo, hi) % n] + NOISE * rng.standard_normal((hi - lo, real.shape[1]))
         vectors[lo:hi] = block / np.linalg.norm(block, axis=1, keepdims=True)
-    cached = VAR / f"hnsw-{size}-{n}-{store.HNSW_M}-{store.HNSW_EF_CONSTRUCTION}.faiss"
+    cached = VAR / f"ivf-{size}-{n}-{store.ivf_lists(size)}.faiss"
     hnsw = faiss.read_index(str(cached)) if cached.exists() else None
     return vectors, "real + replicas", hnsw
 
 
 def _cache(size: int, n: int, hnsw: faiss.Index) -> None:
-    """Keep HNSW graphs of 1M vectors: building one takes ~10 minutes on 2 cores."""
+    """Keep IVF indexes of 1M vectors: building one takes minutes on 2 cores."""
     if size >= 1_000_000:
         VAR.mkdir(parents=True, exist_ok=True)
-        path = VAR / f"hnsw-{size}-{n}-{store.HNSW_M}-{store.HNSW_EF_CONSTRUCTION}.faiss"
+        path = VAR / f"ivf-{size}-{n}-{store.ivf_lists(size)}.faiss"
         faiss.write_index(hnsw, str(path))
 
 
@@ -111,19 +111,19 @@ def main() -> None:
         build_s: object = "(cached)"
         if hnsw is None:
             faiss.omp_set_num_threads(2)  # build on every core, as `qa index` does
-            saved, store.HNSW_THRESHOLD = store.HNSW_THRESHOLD, 0
+            saved, store.IVF_THRESHOLD = store.IVF_THRESHOLD, 0
             try:
                 started = time.perf_counter()
                 hnsw = make_vector_index(vectors)
                 build_s = time.perf_counter() - started
             finally:
-                store.HNSW_THRESHOLD = saved
+                store.IVF_THRESHOLD = saved
                 faiss.omp_set_num_threads(1)
             _cache(size, len(real), hnsw)
         recalls = {}
-        chosen = store.hnsw_search_breadth(size)
+        chosen = store.ivf_search_breadth(hnsw.nlist)
         for ef in sorted({*EFS, chosen}):
-            hnsw.hnsw.efSearch = ef
+            hnsw.nprobe = ef
             ms, found = _latencies(hnsw, queries)
             recalls[ef] = (_recall(found, exact), ms)
         del hnsw, vectors
@@ -139,23 +139,23 @@ def main() -> None:
                 recalls[chosen][0],
                 *(recalls[ef][0] for ef in EFS),
                 build_s,
-                "hnsw" if size >= store.HNSW_THRESHOLD else "flat",
+                "ivf" if size >= store.IVF_THRESHOLD else "flat",
             ]
         )
         say(f"  {size:,} done")
     print_table(
-        f"HNSW (M={store.HNSW_M}, efConstruction={store.HNSW_EF_CONSTRUCTION}) vs exact, "
-        f"{len(queries)} real queries, k=10, 1 thread; HNSW latency at the store's efSearch",
+        f"IVF (~4 sqrt(n) lists) vs exact, {len(queries)} real queries, k=10, 1 thread; "
+        "IVF latency at the store's nprobe",
         [
             "chunks",
             "vectors",
             "flat p50 ms",
-            "hnsw p50 ms",
-            "hnsw p99 ms",
-            "store ef",
-            "recall@10 store ef",
-            *(f"recall@10 ef{ef}" for ef in EFS),
-            "hnsw build s",
+            "ivf p50 ms",
+            "ivf p99 ms",
+            "store nprobe",
+            "recall@10 store nprobe",
+            *(f"recall@10 nprobe{ef}" for ef in EFS),
+            "ivf build s",
             "store picks",
         ],
         rows,

@@ -93,7 +93,12 @@ ROW_KEYS = 2  # version of `row_key`, recorded in meta.json and checked on load
 def row_key(chunk: Chunk, article: Article, model: str) -> str:
     """Name a chunk's row by what it contains and which model embedded it, so changed text or
     a new model of the same dimension never reuses a key (and never keeps the old vector)."""
-    return hashlib.sha1(f"{model}\0{chunk.id}\0{article.content_hash}".encode()).hexdigest()
+    return chunk_key(chunk.id, article.content_hash, model)
+
+
+def chunk_key(chunk_id: str, content_hash: str, model: str) -> str:
+    """Return row_key from the chunk id and its article's content hash."""
+    return hashlib.sha1(f"{model}\0{chunk_id}\0{content_hash}".encode()).hexdigest()
 
 
 def _timestamp(date: datetime | None) -> int:
@@ -401,15 +406,13 @@ class MilvusSearch:
         cls,
         generation_dir: Path,
         record: dict,
-        articles: dict[str, Article],
-        chunks: tuple[Chunk, ...],
-        model: str,
+        keys: Iterable[str],
         config: MilvusConfig | None = None,
     ) -> MilvusSearch:
-        """Connect to the Lite file or the server collection this generation was built into."""
+        """Connect to the Lite file or the server collection this generation was built into;
+        `keys` are the row keys of the generation's chunks, by row."""
         config = (config or MilvusConfig()).reading(generation_dir, record)
-        rows = {row_key(c, articles[c.article_id], model): i for i, c in enumerate(chunks)}
-        return cls(config, rows)
+        return cls(config, {key: i for i, key in enumerate(keys)})
 
     def search(
         self,

@@ -6,6 +6,7 @@ The FAISS file is still written beside the Milvus rows: it is the durable copy a
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from pathlib import Path
 
@@ -13,9 +14,10 @@ import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
-from index.milvus import MilvusConfig, MilvusSearch, delete_rows, sync_generation
+from index.corpus import DiskCorpus
+from index.milvus import MilvusConfig, MilvusSearch, chunk_key, delete_rows, sync_generation
 from index.settings import Settings
-from index.vector_store import EVERYTHING, FAISS_FILE, FaissBackend, FaissStore, Hits, Scope
+from index.vector_store import EVERYTHING, FaissBackend, FaissStore, Hits, Scope
 
 
 class MilvusStore:
@@ -36,7 +38,7 @@ class MilvusStore:
 
     @cached_property
     def _faiss(self) -> FaissStore:
-        return FaissStore.read(self._durable)
+        return FaissStore.read(self._durable)  # the generation folder's mapped copy
 
     def vectors(self) -> np.ndarray:
         """Return every row's vector from the durable FAISS copy (for a rebuild)."""
@@ -83,11 +85,12 @@ class MilvusBackend:
         """Delete the rows only the previous generation needed (server collections only)."""
         delete_rows(folder, meta["milvus"], stale, self.config)
 
-    def open(
-        self, folder: Path, meta: dict, articles: dict[str, Article], chunks: tuple[Chunk, ...]
-    ) -> MilvusStore:
+    def open(self, folder: Path, meta: dict, corpus: DiskCorpus) -> MilvusStore:
         """Connect to the Lite file or server collection the generation was built into."""
-        search = MilvusSearch.open(
-            folder, meta["milvus"], articles, chunks, meta["model"], self.config
+        digests = [json.loads(corpus.meta[r])[6] for r in range(corpus.article_count)]
+        keys = (
+            chunk_key(corpus.chunk_ids[row], digests[int(corpus.spans[row][0])], meta["model"])
+            for row in range(len(corpus))
         )
-        return MilvusStore(search, folder / FAISS_FILE, len(chunks))
+        search = MilvusSearch.open(folder, meta["milvus"], keys, self.config)
+        return MilvusStore(search, folder, len(corpus))

@@ -6,22 +6,33 @@ import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
+from index.corpus import (
+    CORPUS_DIR,
+    ArticleView,
+    ChunkView,
+    Corpus,
+    DiskCorpus,
+    RowsView,
+    write_corpus,
+)
 from index.errors import IndexFormatError, IndexNotFound
 from index.lexical import LEXICAL_DIR, Lexical
 from index.settings import Settings
-from index.vector_store import FAISS_FILE, FaissBackend, StoreBackend, VectorStore
+from index.vector_store import FaissBackend, StoreBackend, VectorStore
 
 # 2: every generation has BM25 and records its store (format 1 allowed neither to be missing).
-FORMAT_VERSION = 2
+# 3: articles and chunks in mapped columns (corpus/), vectors in vectors.npy (+ an IVF index
+#    from IVF_THRESHOLD up), BM25 mapped: every worker shares one copy through the page cache.
+FORMAT_VERSION = 3
 
 
 def store_backend(settings: Settings) -> StoreBackend:
@@ -52,34 +63,33 @@ _GEN_PREFIX = "gen-"
 
 @dataclass(frozen=True)
 class Index:
-    """A loaded generation: articles, chunks, their vectors and BM25 (row i is chunks[i])."""
+    """A loaded generation: its corpus, the chunks' vectors and BM25 (row i is chunk i).
+
+    Nothing here holds the text: the corpus, the vectors and BM25 are mapped files, read
+    through the page cache that every worker shares.
+    """
 
     path: Path
     generation: str
     meta: dict
-    articles: dict[str, Article]
-    chunks: tuple[Chunk, ...]
+    corpus: Corpus
     store: VectorStore
     lexical: Lexical
 
-    @cached_property
-    def rows_by_article(self) -> dict[str, np.ndarray]:
-        """Return each article's chunk rows, in order (computed once per generation)."""
-        rows: dict[str, list[int]] = {}
-        for row, chunk in enumerate(self.chunks):
-            rows.setdefault(chunk.article_id, []).append(row)
-        return {aid: np.asarray(r, dtype=np.int64) for aid, r in rows.items()}
+    @property
+    def articles(self) -> Mapping[str, Article]:
+        """Return the articles by id (decoded on access; for builds, tools and tests)."""
+        return ArticleView(self.corpus)
 
+    @property
+    def chunks(self) -> Sequence[Chunk]:
+        """Return the chunks by row (decoded on access)."""
+        return ChunkView(self.corpus)
 
-def _article_to_json(article: Article) -> dict:
-    row = asdict(article)
-    row["date"] = article.date.isoformat() if article.date else None
-    return row
-
-
-def _article_from_json(row: dict) -> Article:
-    date = datetime.fromisoformat(row["date"]) if row.get("date") else None
-    return Article(**{**row, "date": date})
+    @property
+    def rows_by_article(self) -> Mapping[str, np.ndarray]:
+        """Return each article's chunk rows, in order."""
+        return RowsView(self.corpus)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -151,14 +161,7 @@ def _write_generation(
         folder, {a.id: a for a in articles}, chunks, vectors, model, previous
     )
     Lexical.build([c.text for c in chunks]).save(folder / LEXICAL_DIR)
-    _write(
-        folder / "articles.jsonl",
-        "".join(json.dumps(_article_to_json(a)) + "\n" for a in articles),
-    )
-    _write(
-        folder / "chunks.jsonl",
-        "".join(json.dumps([c.id, c.article_id, c.start, c.end]) + "\n" for c in chunks),
-    )
+    write_corpus(folder, articles, chunks)
     meta = {
         "format": FORMAT_VERSION,
         "model": model,
@@ -169,9 +172,8 @@ def _write_generation(
         "store": backend.kind,
     } | stored
     _write(folder / "meta.json", json.dumps(meta, indent=2))
-    with open(folder / FAISS_FILE, "rb") as fh:
-        os.fsync(fh.fileno())
-    _fsync_dir(folder)
+    for sub in (folder / CORPUS_DIR, folder / LEXICAL_DIR, folder):
+        _fsync_dir(sub)
     return stale
 
 
@@ -242,16 +244,6 @@ def _check_meta(gen: Path, meta: dict, model: str | None) -> None:
         )
 
 
-def _read_chunks(gen: Path, articles: dict[str, Article]) -> tuple[Chunk, ...]:
-    """Read chunks.jsonl; each chunk's text is cut from its article by offsets."""
-    chunks = []
-    with open(gen / "chunks.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            cid, aid, start, end = json.loads(line)
-            chunks.append(Chunk(cid, aid, articles[aid].text[start:end], start, end))
-    return tuple(chunks)
-
-
 def load_index(
     index_dir: Path, model: str | None = None, backend: StoreBackend | None = None
 ) -> Index:
@@ -269,17 +261,16 @@ def load_index(
     _check_meta(gen, meta, model)
     started = time.perf_counter()
     try:
-        with open(gen / "articles.jsonl", encoding="utf-8") as fh:
-            articles = {a.id: a for a in map(_article_from_json, map(json.loads, fh))}
-        chunks = _read_chunks(gen, articles)
+        corpus = DiskCorpus(gen)
         lexical = Lexical.load(gen / LEXICAL_DIR)
-        store = _backend_for(meta.get("store", ""), backend).open(gen, meta, articles, chunks)
+        store = _backend_for(meta.get("store", ""), backend).open(gen, meta, corpus)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise IndexFormatError(f"index {gen} is damaged: {err}") from None
-    size = len(store) if hasattr(store, "__len__") else len(chunks)
-    if size != len(chunks):
-        raise IndexFormatError(f"index {gen} has {size} vectors for {len(chunks)} chunks")
-    if len(lexical) != len(chunks):
-        raise IndexFormatError(f"index {gen} has {len(lexical)} BM25 rows for {len(chunks)} chunks")
+    n = len(corpus)
+    size = len(store) if hasattr(store, "__len__") else n
+    if size != n:
+        raise IndexFormatError(f"index {gen} has {size} vectors for {n} chunks")
+    if len(lexical) != n:
+        raise IndexFormatError(f"index {gen} has {len(lexical)} BM25 rows for {n} chunks")
     meta["load_seconds"] = round(time.perf_counter() - started, 3)
-    return Index(index_dir, name, meta, articles, tuple(chunks), store, lexical)
+    return Index(index_dir, name, meta, corpus, store, lexical)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from index.embedding import Embedder
 from index.errors import IndexFormatError
 from index.store import Index, load_index
@@ -81,12 +79,7 @@ class Answerer:
         """Return the rows of chunks whose article passes the filters."""
         if not filters:
             return EVERYTHING
-        parts = [
-            rows
-            for aid, rows in self.index.rows_by_article.items()
-            if filters.admits(self.index.articles[aid])
-        ]
-        rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        rows = self.index.corpus.admitted(filters.after, filters.before, filters.author)
         return Scope(rows, filters.after, filters.before, filters.author)
 
     def locate(self, answer: str) -> str | None:
@@ -94,7 +87,7 @@ class Answerer:
         answer = answer.strip()
         if not answer:
             return None
-        return next((a.id for a in self.index.articles.values() if answer in a.text), None)
+        return self.index.corpus.locate(answer)
 
     def ask(
         self,

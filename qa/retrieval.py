@@ -58,12 +58,12 @@ class Retriever:
         self.embedder = embedder
 
     def _passage(self, row: int, score: float) -> Passage:
-        chunk = self.index.chunks[row]
-        return Passage(chunk, self.index.articles[chunk.article_id], score, row)
+        chunk = self.index.corpus.chunk(row)
+        return Passage(chunk, self.index.corpus.article(chunk.article_id), score, row)
 
     def bm25(self, query: str, k: int, rows: np.ndarray | None = None) -> list[Passage]:
         """Return up to k passages by BM25 score, only from `rows` if given."""
-        if not self.index.chunks or k < 1:
+        if not len(self.index.corpus) or k < 1:
             return []
         return [self._passage(r, s) for r, s in _top(self.index.lexical.scores(query), rows, k)]
 

@@ -39,7 +39,7 @@ class Search:
 
     def _previous_article(self, c: Candidates) -> list[Passage]:
         """Return a follow-up's BM25 list inside the previous answer's article (a soft boost)."""
-        own = self.retriever.index.rows_by_article.get(c.follow_up.article_id or "")
+        own = self.retriever.index.corpus.rows_of(c.follow_up.article_id or "")
         if own is None:
             return []
         if c.scope.rows is not None:

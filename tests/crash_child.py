@@ -42,7 +42,7 @@ def wrap(module, attr: str, before: str | None = None, when=lambda *a: True):
     setattr(module, attr, wrapper)
 
 
-wrap(store, "_write", "writing", lambda path, data: Path(path).name == "chunks.jsonl")
+wrap(store, "write_corpus", "writing")  # mid-generation: vectors and BM25 written
 wrap(store, "_fsync_dir", "fsync")
 wrap(os, "rename", "rename-generation")
 wrap(os, "replace", "publish")

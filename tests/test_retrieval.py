@@ -68,7 +68,7 @@ def test_generation_stores_bm25_with_the_same_rows(fake_index):
     assert (fake_index.path / fake_index.generation / "bm25").is_dir()
     retriever = Retriever(fake_index, None)
     top = retriever.bm25("Alibaba Aliyun US$200 million", 3)
-    assert fake_index.chunks[top[0].row] is top[0].chunk
+    assert fake_index.chunks[top[0].row] == top[0].chunk
     assert top[0].article.id.startswith("000_")
 
 

@@ -35,7 +35,7 @@ def test_round_trip(tmp_path):
     assert list(index.articles.values()) == articles
     assert list(index.chunks) == chunks
     np.testing.assert_allclose(index.store.vectors(), vectors, rtol=1e-6)
-    assert index.meta["format"] == FORMAT_VERSION == 2 and index.meta["model"] == "m" and index.meta["dim"] == 8
+    assert index.meta["format"] == FORMAT_VERSION == 3 and index.meta["model"] == "m" and index.meta["dim"] == 8
     assert index.meta["articles"] == 2 and index.meta["chunks"] == len(chunks)
 
 
@@ -74,7 +74,7 @@ def test_model_mismatch(tmp_path):
 def test_damaged_generation(tmp_path):
     articles, chunks, vectors = _sample()
     name = save_index(tmp_path, articles, chunks, vectors, "m")
-    (tmp_path / name / "vectors.faiss").write_bytes(b"garbage")
+    (tmp_path / name / "vectors.npy").write_bytes(b"garbage")
     with pytest.raises(IndexFormatError, match="damaged"):
         load_index(tmp_path)
 

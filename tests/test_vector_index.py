@@ -1,4 +1,4 @@
-"""The vector index kind follows the size; HNSW keeps answers, filters and rebuild reuse working."""
+"""The vector index kind follows the size; IVF keeps answers, filters and rebuild reuse working."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ QUESTIONS = [
 ]
 
 
+def make_vector_index_flat(vectors: np.ndarray) -> faiss.Index:
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return flat
+
+
 def _unit(n: int, d: int = 64, seed: int = 0) -> np.ndarray:
     x = np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32)
     return x / np.linalg.norm(x, axis=1, keepdims=True)
@@ -31,7 +37,7 @@ def _unit(n: int, d: int = 64, seed: int = 0) -> np.ndarray:
 
 @pytest.fixture
 def one_thread():
-    """Build HNSW graphs single-threaded: parallel inserts make the graph differ run to run."""
+    """Build IVF lists single-threaded, so k-means and answers are the same run to run."""
     before = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     yield
@@ -39,57 +45,60 @@ def one_thread():
 
 
 def test_kind_follows_the_threshold(monkeypatch):
-    monkeypatch.setattr(store, "HNSW_THRESHOLD", 500)
-    small, large = make_vector_index(_unit(499)), make_vector_index(_unit(500))
+    monkeypatch.setattr(store, "IVF_THRESHOLD", 5000)
+    small, large = make_vector_index(_unit(4999)), make_vector_index(_unit(5000))
     assert vector_index_kind(small) == "flat" and isinstance(small, faiss.IndexFlatIP)
-    assert vector_index_kind(large) == "hnsw" and large.hnsw.efSearch == store.HNSW_EF_SEARCH
+    assert vector_index_kind(large) == "ivf" and large.nprobe == store.IVF_NPROBE
     assert make_vector_index(np.zeros((0, 64), np.float32)).ntotal == 0
 
 
-def test_hnsw_reconstructs_exactly_and_survives_a_round_trip(monkeypatch, tmp_path):
-    monkeypatch.setattr(store, "HNSW_THRESHOLD", 10)
-    vectors = _unit(300)
-    faiss.write_index(make_vector_index(vectors), str(tmp_path / "v.faiss"))
-    loaded = faiss.read_index(str(tmp_path / "v.faiss"))
-    assert vector_index_kind(loaded) == "hnsw" and loaded.hnsw.efSearch == store.HNSW_EF_SEARCH
-    assert np.array_equal(loaded.reconstruct_n(0, loaded.ntotal), vectors)
+def test_ivf_is_mapped_and_reconstructs_exactly(monkeypatch, tmp_path):
+    monkeypatch.setattr(store, "IVF_THRESHOLD", 10)
+    vectors = _unit(3000)
+    store.FaissBackend().write(tmp_path, {}, [], vectors, "m", None)
+    loaded = store.FaissStore.read(tmp_path)
+    assert vector_index_kind(loaded.index) == "ivf" and loaded.index.nprobe == store.IVF_NPROBE
+    assert isinstance(loaded.vectors(), np.memmap) and np.array_equal(loaded.vectors(), vectors)
+    assert np.array_equal(loaded.index.reconstruct_n(0, 3000), vectors)
+    assert loaded.search(vectors[:1], 1)[0][0] == 0
 
 
 def test_search_breadth_grows_with_the_index():
-    assert store.hnsw_search_breadth(20_000) == store.HNSW_EF_SEARCH == 128
-    assert store.hnsw_search_breadth(1_000_000) == 1000
-    assert store.hnsw_search_breadth(50_000_000) == store.HNSW_EF_SEARCH_MAX
+    assert store.ivf_search_breadth(store.ivf_lists(20_000)) == store.IVF_NPROBE == 32
+    assert store.ivf_lists(1_000_000) == 4000
+    assert store.ivf_search_breadth(store.ivf_lists(50_000_000)) == store.IVF_NPROBE_MAX
 
 
 def test_load_sets_the_search_breadth_of_the_code(monkeypatch, tiny_seeds, tmp_path, fake_embedder):
-    monkeypatch.setattr(store, "HNSW_THRESHOLD", 1)
+    monkeypatch.setattr(store, "IVF_THRESHOLD", 1)
     build(tiny_seeds, tmp_path / "ix", fake_embedder)
-    monkeypatch.setattr(store, "HNSW_EF_SEARCH", 200)  # tuned after the build: no rebuild needed
-    assert load_index(tmp_path / "ix").store.index.hnsw.efSearch == 200
+    monkeypatch.setattr(store, "IVF_NPROBE", 40)  # tuned after the build: no rebuild needed
+    assert load_index(tmp_path / "ix").store.index.nprobe == 40
 
 
-@pytest.mark.parametrize("params", [faiss.SearchParameters, faiss.SearchParametersHNSW])
-def test_hnsw_honours_an_id_selector(monkeypatch, params):
-    monkeypatch.setattr(store, "HNSW_THRESHOLD", 10)
+@pytest.mark.parametrize("mapped", [False, True])
+def test_ivf_store_honours_a_scope_and_still_returns_k(monkeypatch, mapped):
+    monkeypatch.setattr(store, "IVF_THRESHOLD", 10)
     vectors = _unit(2000)
     index = make_vector_index(vectors)
+    ivf = store.FaissStore(index, vectors if mapped else None)
     admitted = np.arange(0, 2000, 5, dtype=np.int64)
-    sel = faiss.IDSelectorBatch(admitted)
-    _, rows = index.search(vectors[:20], 10, params=params(sel=sel))
-    assert (rows >= 0).all() and np.isin(rows, admitted).all()
-    exact = np.argsort(-(vectors[:20] @ vectors[admitted].T), axis=1)[:, :10]
-    recall = np.mean(
-        [len(set(r) & set(admitted[e])) / 10 for r, e in zip(rows, exact, strict=True)]
-    )
-    assert recall >= 0.9
+    for q in range(20):
+        hits = ivf.search(vectors[q : q + 1], 10, store.Scope(admitted))
+        assert len(hits) == 10 and np.isin([r for r, _ in hits], admitted).all()
+        assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+    # The lists probed hold too few of 7 admitted rows: the store scores them exactly.
+    few = np.sort(np.random.default_rng(1).choice(2000, size=7, replace=False))
+    hits = ivf.search(vectors[:1], 5, store.Scope(few))
+    assert [r for r, _ in hits] == few[np.argsort(-(vectors[few] @ vectors[0]))[:5]].tolist()
 
 
-def test_incremental_rebuild_reuses_hnsw_vectors(monkeypatch, tiny_seeds, tmp_path, fake_embedder):
-    monkeypatch.setattr(store, "HNSW_THRESHOLD", 1)
+def test_incremental_rebuild_reuses_ivf_vectors(monkeypatch, tiny_seeds, tmp_path, fake_embedder):
+    monkeypatch.setattr(store, "IVF_THRESHOLD", 1)
     ix = tmp_path / "ix"
     build(tiny_seeds, ix, fake_embedder)
     before = load_index(ix)
-    assert before.meta["vector_index"] == "hnsw" and vector_index_kind(before.store.index) == "hnsw"
+    assert before.meta["vector_index"] == "ivf" and vector_index_kind(before.store.index) == "ivf"
     old = dict(zip((c.id for c in before.chunks), before.store.vectors(), strict=True))
 
     aliyun = ALIYUN.removesuffix(".txt")
@@ -98,7 +107,7 @@ def test_incremental_rebuild_reuses_hnsw_vectors(monkeypatch, tiny_seeds, tmp_pa
     seen = fake_embedder.texts_seen
     report = build(tiny_seeds, ix, fake_embedder)
     after = load_index(ix)
-    assert vector_index_kind(after.store.index) == "hnsw" and report.updated == (aliyun,)
+    assert vector_index_kind(after.store.index) == "ivf" and report.updated == (aliyun,)
     fresh = sum(1 for c in after.chunks if c.article_id == aliyun)
     assert report.embedded == fresh == fake_embedder.texts_seen - seen  # only the changed one
     vectors = after.store.vectors()
@@ -109,34 +118,34 @@ def test_incremental_rebuild_reuses_hnsw_vectors(monkeypatch, tiny_seeds, tmp_pa
 
 
 @pytest.mark.model
-def test_hnsw_finds_the_same_chunks_as_exact_search(
+def test_ivf_finds_the_same_chunks_as_exact_search(
     default_answerer, real_embedder, one_thread, monkeypatch
 ):
     index = default_answerer.index
-    assert vector_index_kind(index.store.index) == "flat"  # the default corpus is below threshold
-    monkeypatch.setattr(store, "HNSW_THRESHOLD", 0)
-    hnsw = make_vector_index(index.store.vectors())
-    assert vector_index_kind(hnsw) == "hnsw"
+    assert index.meta["vector_index"] == "flat"  # the default corpus is below threshold
+    monkeypatch.setattr(store, "IVF_THRESHOLD", 0)
+    ivf = make_vector_index(index.store.vectors())
+    assert vector_index_kind(ivf) == "ivf"
     queries = real_embedder.encode(QUESTIONS)
-    _, exact = index.store.index.search(queries, 10)
-    _, approx = hnsw.search(queries, 10)
+    _, exact = make_vector_index_flat(index.store.vectors()).search(queries, 10)
+    _, approx = ivf.search(queries, 10)
     for q, e, a in zip(QUESTIONS, exact, approx, strict=True):
         assert list(a[:5]) == list(e[:5]), q  # the passages the reader sees first
         assert len(set(a) & set(e)) >= 9, q  # recall@10 of at least 0.9 on every question
 
 
 @pytest.mark.model
-def test_hnsw_index_gives_the_same_answers(
+def test_ivf_index_gives_the_same_answers(
     default_answerer, real_embedder, one_thread, monkeypatch
 ):
     from qa.pipeline import Answerer
 
     index = default_answerer.index
-    monkeypatch.setattr(store, "HNSW_THRESHOLD", 0)
+    monkeypatch.setattr(store, "IVF_THRESHOLD", 0)
     switched = Answerer(
         replace(index, store=FaissStore(make_vector_index(index.store.vectors()))), real_embedder
     )
-    assert vector_index_kind(switched.index.store.index) == "hnsw"
+    assert vector_index_kind(switched.index.store.index) == "ivf"
     for question in QUESTIONS[:3]:
         exact, approx = default_answerer.ask(question), switched.ask(question)
         assert approx.to_json()["citations"] == exact.to_json()["citations"], question

@@ -66,7 +66,7 @@ def test_a_broken_generation_keeps_the_old_one_serving(web_index, tiny_seeds, fa
     first = live.snapshot()
     (tiny_seeds / "zebra.txt").write_text(ZEBRA)
     name = build(tiny_seeds, web_index, FakeEmbedder()).generation
-    (web_index / name / "chunks.jsonl").write_text("not json\n")
+    (web_index / name / "corpus" / "chunk_spans.npy").write_text("not an array\n")
     assert live.snapshot() is first
     # Once a good generation is published it is picked up.
     (tiny_seeds / "zebra.txt").write_text(ZEBRA.replace("300", "400"))

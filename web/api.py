@@ -106,9 +106,7 @@ def articles() -> Response:
             "offset": offset,
             "limit": limit,
             "generation": snap.index.generation,
-            "articles": [
-                _summary(snap.index.articles[a], snap.chunk_counts.get(a, 0)) for a in page
-            ],
+            "articles": [_summary(snap.index.corpus.article(a), snap.chunk_count(a)) for a in page],
         }
     )
 
@@ -118,10 +116,10 @@ def articles() -> Response:
 def article(article_id: str) -> Response:
     """Return one article with its cleaned text (citation start/end index into it)."""
     snap = snapshot()
-    found = snap.index.articles.get(article_id)
+    found = snap.index.corpus.article(article_id)
     if found is None:
         raise ApiError(404, "not_found", f"no article with id {article_id!r}")
-    out = _summary(found, snap.chunk_counts.get(article_id, 0))
+    out = _summary(found, snap.chunk_count(article_id))
     out["generation"] = snap.index.generation
     out["text"] = found.text
     return jsonify(out)
@@ -153,8 +151,8 @@ def healthz() -> tuple[Response, int]:
         "index_loaded": True,
         "generation": snap.index.generation,
         "built": meta.get("built"),
-        "articles": len(snap.index.articles),
-        "chunks": len(snap.index.chunks),
+        "articles": snap.index.corpus.article_count,
+        "chunks": len(snap.index.corpus),
         "model": meta.get("model", source.model),
     }
     return jsonify(body), 200

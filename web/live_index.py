@@ -30,20 +30,17 @@ class Snapshot:
 
     answerer: Answerer
     index: Index
-    chunk_counts: Mapping[str, int] = field(repr=False)
-    newest_first: tuple[str, ...] = field(repr=False)  # article ids, newest first
+    newest_first: Sequence[str] = field(repr=False)  # article ids, newest first
 
     @classmethod
     def of(cls, answerer: Answerer) -> Snapshot:
-        """Describe an answerer's index once, so listing articles costs nothing per request."""
-        index = answerer.index
-        counts = {aid: len(rows) for aid, rows in index.rows_by_article.items()}
-        # Undated articles sort last; within a date, by title, so pages are stable.
-        order = sorted(
-            index.articles.values(),
-            key=lambda a: (a.date is None, -(a.date.timestamp() if a.date else 0), a.title, a.id),
-        )
-        return cls(answerer, index, dict(counts), tuple(a.id for a in order))
+        """Describe an answerer's index (its order of articles was fixed by the build)."""
+        return cls(answerer, answerer.index, answerer.index.corpus.newest_first())
+
+    def chunk_count(self, article_id: str) -> int:
+        """Return how many chunks an article has (0: none, or no such article)."""
+        rows = self.index.corpus.rows_of(article_id)
+        return 0 if rows is None else len(rows)
 
 
 class SerialEmbedder:
@@ -194,4 +191,4 @@ class LiveIndex:
             log.error("cannot load index generation %s: %s", name, err)
             return
         self._snapshot, self._failed = Snapshot.of(answerer), None
-        log.info("serving index generation %s (%s chunks)", index.generation, len(index.chunks))
+        log.info("serving index generation %s (%s chunks)", index.generation, len(index.corpus))

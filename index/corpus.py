@@ -1,0 +1,284 @@
+"""The articles and chunks of one generation, as a table that searches read row by row.
+
+`Corpus` is what the pipeline asks for text: a chunk by row, an article by id, the rows an
+article or a filter admits. `DiskCorpus` keeps it in mapped columns inside the generation
+folder (index/columns.py), so every worker of a server shares one copy through the page
+cache and opening a generation reads no text at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from index.articles import Article
+from index.chunking import Chunk
+from index.columns import Strings, read_array, write_array, write_strings
+
+CORPUS_DIR = "corpus"
+NO_DATE = np.iinfo(np.int64).min  # undated: fails every date bound, like Filters.admits
+
+
+class Corpus(Protocol):
+    """Chunks by row (the row shared with the vectors and BM25) and their articles."""
+
+    def __len__(self) -> int: ...
+
+    @property
+    def article_count(self) -> int: ...
+
+    def chunk(self, row: int) -> Chunk:
+        """Return the chunk at a row, with its text."""
+        ...
+
+    def article(self, article_id: str) -> Article | None:
+        """Return an article by id, or None."""
+        ...
+
+    def rows_of(self, article_id: str) -> np.ndarray | None:
+        """Return an article's chunk rows in order (None: no such article)."""
+        ...
+
+    def admitted(
+        self, after: datetime | None, before: datetime | None, author: str | None
+    ) -> np.ndarray:
+        """Return the sorted chunk rows of the articles within the bounds."""
+        ...
+
+    def newest_first(self) -> Sequence[str]:
+        """Return the article ids, newest first (undated last; by title within a date)."""
+        ...
+
+    def locate(self, text: str) -> str | None:
+        """Return the id of the first article whose text contains text."""
+        ...
+
+
+def _micros(date: datetime | None) -> int:
+    return NO_DATE if date is None else round(date.timestamp() * 1_000_000)
+
+
+def author_key(author: str) -> int:
+    """Hash a case-folded author name into an int64, so filters compare arrays."""
+    digest = hashlib.blake2b(author.casefold().encode("utf-8", "surrogatepass"), digest_size=8)
+    return int.from_bytes(digest.digest(), "little", signed=True)
+
+
+def _article_meta(a: Article) -> str:
+    date = a.date.isoformat() if a.date else None
+    return json.dumps([a.id, a.path, a.title, date, a.author, a.url, a.content_hash])
+
+
+def write_corpus(folder: Path, articles: Sequence[Article], chunks: Sequence[Chunk]) -> None:
+    """Write the corpus columns of a generation into folder/corpus."""
+    out = folder / CORPUS_DIR
+    out.mkdir()
+    row_of = {a.id: i for i, a in enumerate(articles)}
+    write_strings(out / "article_meta", map(_article_meta, articles))
+    write_strings(out / "article_text", (a.text for a in articles))
+    dates = np.asarray([_micros(a.date) for a in articles], dtype=np.int64)
+    write_array(out / "article_date.npy", dates)
+    authors = np.asarray([author_key(a.author) for a in articles], dtype=np.int64)
+    write_array(out / "article_author.npy", authors)
+    by_id = sorted(range(len(articles)), key=lambda i: articles[i].id)
+    write_array(out / "article_by_id.npy", np.asarray(by_id, dtype=np.int64))
+    newest = sorted(
+        range(len(articles)),
+        key=lambda i: (
+            articles[i].date is None,
+            -(articles[i].date.timestamp() if articles[i].date else 0),
+            articles[i].title,
+            articles[i].id,
+        ),
+    )
+    write_array(out / "article_newest.npy", np.asarray(newest, dtype=np.int64))
+    owner = np.asarray([row_of[c.article_id] for c in chunks], dtype=np.int64)
+    counts = np.bincount(owner, minlength=len(articles))
+    write_array(out / "article_rows.npy", np.argsort(owner, kind="stable").astype(np.int64))
+    write_array(out / "article_rows_ptr.npy", np.concatenate([[0], np.cumsum(counts)]))
+    spans = np.asarray([(row_of[c.article_id], c.start, c.end) for c in chunks], dtype=np.int64)
+    write_array(out / "chunk_spans.npy", spans.reshape(len(chunks), 3))
+    write_strings(out / "chunk_id", (c.id for c in chunks))
+
+
+class _ById(Sequence[str]):
+    """Article ids in id order, for a binary search over the mapped column."""
+
+    def __init__(self, corpus: DiskCorpus) -> None:
+        self._corpus = corpus
+
+    def __len__(self) -> int:
+        return len(self._corpus.by_id)
+
+    def __getitem__(self, i):  # noqa: ANN001 (int only)
+        return self._corpus.article_id(int(self._corpus.by_id[i]))
+
+
+class _Newest(Sequence[str]):
+    def __init__(self, corpus: DiskCorpus) -> None:
+        self._corpus = corpus
+
+    def __len__(self) -> int:
+        return len(self._corpus.newest)
+
+    def __getitem__(self, i):  # noqa: ANN001
+        if isinstance(i, slice):
+            return [self._corpus.article_id(int(r)) for r in self._corpus.newest[i]]
+        return self._corpus.article_id(int(self._corpus.newest[i]))
+
+
+class DiskCorpus:
+    """A generation's articles and chunks in mapped columns; nothing is read until asked."""
+
+    def __init__(self, folder: Path) -> None:
+        d = Path(folder) / CORPUS_DIR
+        self.meta = Strings(d / "article_meta")
+        self.texts = Strings(d / "article_text")
+        self.dates = read_array(d / "article_date.npy")
+        self.authors = read_array(d / "article_author.npy")
+        self.by_id = read_array(d / "article_by_id.npy")
+        self.newest = read_array(d / "article_newest.npy")
+        self.rows = read_array(d / "article_rows.npy")
+        self.rows_ptr = read_array(d / "article_rows_ptr.npy")
+        self.spans = read_array(d / "chunk_spans.npy").reshape(-1, 3)
+        self.chunk_ids = Strings(d / "chunk_id")
+        self._ids = _ById(self)
+        sizes = {len(self.texts), len(self.dates), len(self.authors), len(self.by_id)}
+        if sizes != {len(self.meta)} or len(self.spans) != len(self.chunk_ids):
+            raise ValueError("corpus columns disagree in length")
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    @property
+    def article_count(self) -> int:
+        """Return how many articles the generation holds."""
+        return len(self.meta)
+
+    def article_id(self, row: int) -> str:
+        """Return the id of the article at a row (the first field of its metadata)."""
+        blob = self.meta[row]
+        return json.loads(blob)[0]
+
+    def article_at(self, row: int) -> Article:
+        """Return the article at a row, text included."""
+        aid, path, title, date, author, url, digest = json.loads(self.meta[row])
+        when = datetime.fromisoformat(date) if date else None
+        return Article(aid, path, title, when, author, url, self.texts[row], digest)
+
+    def _row(self, article_id: str) -> int | None:
+        i = bisect_left(self._ids, article_id)
+        if i < len(self._ids) and self._ids[i] == article_id:
+            return int(self.by_id[i])
+        return None
+
+    def article(self, article_id: str) -> Article | None:
+        """Return an article by id, or None."""
+        row = self._row(article_id)
+        return None if row is None else self.article_at(row)
+
+    def chunk(self, row: int) -> Chunk:
+        """Return the chunk at a row; its text is cut from its article by offsets."""
+        owner, start, end = (int(x) for x in self.spans[row])
+        text = self.texts[owner][start:end]
+        return Chunk(self.chunk_ids[row], self.article_id(owner), text, start, end)
+
+    def article_rows(self, owner: int) -> np.ndarray:
+        """Return the chunk rows of the article at a row."""
+        return np.asarray(self.rows[self.rows_ptr[owner] : self.rows_ptr[owner + 1]])
+
+    def rows_of(self, article_id: str) -> np.ndarray | None:
+        """Return an article's chunk rows in order (None: no such article)."""
+        row = self._row(article_id)
+        return None if row is None else self.article_rows(row)
+
+    def admitted(
+        self, after: datetime | None, before: datetime | None, author: str | None
+    ) -> np.ndarray:
+        """Return the sorted chunk rows of the articles within the bounds."""
+        keep = np.ones(len(self.dates), dtype=bool)
+        if author:
+            keep &= np.asarray(self.authors) == author_key(author)
+        if after:
+            keep &= np.asarray(self.dates) >= _micros(after)
+        if before:
+            dates = np.asarray(self.dates)
+            keep &= (dates <= _micros(before)) & (dates != NO_DATE)
+        parts = [self.article_rows(int(i)) for i in np.flatnonzero(keep)]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+    def newest_first(self) -> Sequence[str]:
+        """Return the article ids, newest first, decoded as they are read."""
+        return _Newest(self)
+
+    def locate(self, text: str) -> str | None:
+        """Return the id of the first article whose text contains text."""
+        row = self.texts.find(text)
+        return None if row is None else self.article_id(row)
+
+
+class ArticleView(Mapping[str, Article]):
+    """A corpus's articles as a read-only mapping by id (for builds, tests and tools)."""
+
+    def __init__(self, corpus: DiskCorpus) -> None:
+        self._corpus = corpus
+
+    def __getitem__(self, article_id: str) -> Article:
+        found = self._corpus.article(article_id)
+        if found is None:
+            raise KeyError(article_id)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._corpus.article_id(r) for r in range(self._corpus.article_count))
+
+    def __len__(self) -> int:
+        return self._corpus.article_count
+
+    def values(self):  # noqa: ANN201 (a values view decoding each article once)
+        return [self._corpus.article_at(r) for r in range(self._corpus.article_count)]
+
+
+class ChunkView(Sequence[Chunk]):
+    """A corpus's chunks as a read-only sequence by row."""
+
+    def __init__(self, corpus: DiskCorpus) -> None:
+        self._corpus = corpus
+
+    def __len__(self) -> int:
+        return len(self._corpus)
+
+    def __getitem__(self, row):  # noqa: ANN001
+        if isinstance(row, slice):
+            return tuple(self._corpus.chunk(r) for r in range(len(self))[row])
+        if row < 0:
+            row += len(self)
+        if not 0 <= row < len(self):
+            raise IndexError(row)
+        return self._corpus.chunk(int(row))
+
+
+class RowsView(Mapping[str, np.ndarray]):
+    """Each article's chunk rows, by article id."""
+
+    def __init__(self, corpus: DiskCorpus) -> None:
+        self._corpus = corpus
+
+    def __getitem__(self, article_id: str) -> np.ndarray:
+        rows = self._corpus.rows_of(article_id)
+        if rows is None:
+            raise KeyError(article_id)
+        return rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(ArticleView(self._corpus))
+
+    def __len__(self) -> int:
+        return self._corpus.article_count
