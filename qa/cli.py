@@ -334,6 +334,9 @@ def serve_cmd(
     command += ["--threads", str(threads), "--keep-alive", str(keepalive)]
     # --timeout is the heartbeat, not a request limit: a worker loading a big index is slow.
     command += ["--timeout", "120", "--access-logfile", "-"]
+    # The models load once in the master and are shared by the forked workers; each worker
+    # loads the (mapped) index after the fork (web/wsgi.py, web/gunicorn_hooks.py).
+    command += ["--preload", "--config", "python:web.gunicorn_hooks"]
     os.execvpe(sys.executable, [*command, "web.wsgi:app"], worker_environment(settings))
 
 

@@ -151,6 +151,31 @@ class LiveIndex:
             self._snapshot = Snapshot.of(self._answerer(index))
             self._checked = self._clock()
 
+    def preload(self) -> None:
+        """Load the models now, before gunicorn forks its workers, so they share one copy.
+
+        Nothing writes to a model's weights, so after the fork their pages stay shared (copy
+        on write) and a second worker adds almost nothing. Only with one model thread per
+        worker: ONNX Runtime then starts no thread pool, and no thread is lost in the fork.
+        """
+        from qa.errors import ModelMissing
+
+        if self.options.get("threads") != 1:
+            return
+        self.embedder.encode(["warm up"])
+        threads, options = 1, self.options
+        try:
+            if options.get("rerank", True) and "reranker" not in options:
+                from qa.rerank import CrossEncoder
+
+                options["reranker"] = CrossEncoder(options.get("reranker_dir"), threads)
+            if options.get("read", True) and "span_reader" not in options:
+                from qa.span_reader import SpanReader
+
+                options["span_reader"] = SpanReader(options.get("reader_dir"), threads)
+        except ModelMissing as err:  # the stage says so on first use, as without a preload
+            log.warning("not preloading a model: %s", err)
+
     def warm(self) -> None:
         """Load the index and the model now if an index exists (a worker calls this at start)."""
         try:
