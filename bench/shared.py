@@ -113,6 +113,23 @@ def worker_restart_seconds(server: Server) -> float:
         time.sleep(0.05)
 
 
+def recall_at_10(folder: Path) -> tuple[str, float]:
+    """Return the store's vector index kind and its recall@10 against exact search."""
+    import numpy as np
+
+    from index.embedding import load_embedder
+    from index.store import load_index
+
+    index = load_index(folder)
+    queries = load_embedder(threads=1).encode(QUESTIONS)
+    vectors = index.store.vectors()
+    found = 0
+    for q in queries:
+        exact = set(np.argsort(-(vectors @ q))[:10].tolist())
+        found += len(exact & {r for r, _ in index.store.search(q[None, :], 10)})
+    return index.meta["vector_index"], found / (10 * len(queries))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", type=Path, required=True, help="checkout before #14")
@@ -120,10 +137,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     say(f"# one index copy per machine ({machine_note()})")
-    memory, starts, latency = [], [], []
+    memory, starts, latency, recall = [], [], [], []
     for size in [int(s) for s in args.sizes.split(",")]:
         for label, repo in (("before", args.old.resolve()), ("mapped", REPO)):
             folder = folder_for(size, repo)
+            if repo == REPO:
+                recall.append([size, *recall_at_10(folder)])
             with Server(folder, workers=2, repo=repo) as server:
                 warm_every_worker(server)
                 first, second = (smaps(p) for p in server.worker_pids())
@@ -158,6 +177,11 @@ def main() -> None:
         "ask latency over HTTP, sequential (ms): 1 worker --no-rerank; 2 workers with rerank",
         ["chunks", "format", "n", "p50", "p50 after restart", "n rerank", "p50 rerank"],
         latency,
+    )
+    table(
+        f"mapped vector index: recall@10 against exact search, {len(QUESTIONS)} bench questions",
+        ["chunks", "kind", "recall@10"],
+        recall,
     )
     by = {(r[0], r[1]): r for r in latency}
     for size in sorted({r[0] for r in latency}):
