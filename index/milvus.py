@@ -93,12 +93,7 @@ ROW_KEYS = 2  # version of `row_key`, recorded in meta.json and checked on load
 def row_key(chunk: Chunk, article: Article, model: str) -> str:
     """Name a chunk's row by what it contains and which model embedded it, so changed text or
     a new model of the same dimension never reuses a key (and never keeps the old vector)."""
-    return chunk_key(chunk.id, article.content_hash, model)
-
-
-def chunk_key(chunk_id: str, content_hash: str, model: str) -> str:
-    """Return row_key from the chunk id and its article's content hash."""
-    return hashlib.sha1(f"{model}\0{chunk_id}\0{content_hash}".encode()).hexdigest()
+    return hashlib.sha1(f"{model}\0{chunk.id}\0{article.content_hash}".encode()).hexdigest()
 
 
 def _timestamp(date: datetime | None) -> int:
@@ -387,13 +382,63 @@ def delete_rows(
         log.warning("left %d old rows in Milvus for the next build to delete: %s", len(keys), err)
 
 
+KEYS_FILE = "milvus_keys.npy"  # row keys by chunk row (40 hex digits each)
+KEY_ORDER_FILE = "milvus_key_order.npy"  # chunk rows in the order of their keys
+
+
+class RowKeys:
+    """A generation's Milvus row keys, mapped: chunk row -> key, and key -> row by bisection.
+
+    A dict of a million keys cost each worker ~150 MiB; the mapped arrays are shared.
+    """
+
+    def __init__(self, keys: np.ndarray, order: np.ndarray) -> None:
+        self._keys, self._order = keys, order
+
+    @staticmethod
+    def write(folder: Path, keys: list[str]) -> None:
+        """Write the keys of a generation's chunks, by row, and their sorted order."""
+        from index.columns import write_array
+
+        array = np.asarray(keys, dtype="S40").reshape(len(keys))
+        write_array(Path(folder) / KEYS_FILE, array)
+        write_array(Path(folder) / KEY_ORDER_FILE, np.argsort(array, kind="stable"))
+
+    @classmethod
+    def read(cls, folder: Path) -> RowKeys:
+        """Map the key arrays of a generation."""
+        from index.columns import read_array
+
+        return cls(read_array(Path(folder) / KEYS_FILE), read_array(Path(folder) / KEY_ORDER_FILE))
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def key(self, row: int) -> str:
+        """Return the key of a chunk row."""
+        return self._keys[row].decode("ascii")
+
+    def row(self, key: str) -> int | None:
+        """Return the chunk row of a key, or None if this generation has no such row."""
+        needle = key.encode("ascii")
+        lo, hi = 0, len(self._order)
+        while lo < hi:  # bisect over keys[order] without building that array
+            mid = (lo + hi) // 2
+            if self._keys[self._order[mid]] < needle:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < len(self._order) and self._keys[self._order[lo]] == needle:
+            return int(self._order[lo])
+        return None
+
+
 class MilvusSearch:
     """Dense search for one loaded generation: Milvus hits mapped back to its chunk rows."""
 
-    def __init__(self, config: MilvusConfig, rows: dict[str, int]) -> None:
+    def __init__(self, config: MilvusConfig, keys: RowKeys) -> None:
         self.config = config
-        self.rows = rows  # row key -> chunk row in the generation
-        self.keys = sorted(rows, key=rows.__getitem__)  # chunk row -> row key
+        self.keys = keys  # chunk row <-> row key, mapped from the generation folder
         self.vectors = self._connect()
 
     def _connect(self) -> MilvusVectors:
@@ -403,16 +448,11 @@ class MilvusSearch:
 
     @classmethod
     def open(
-        cls,
-        generation_dir: Path,
-        record: dict,
-        keys: Iterable[str],
-        config: MilvusConfig | None = None,
+        cls, generation_dir: Path, record: dict, config: MilvusConfig | None = None
     ) -> MilvusSearch:
-        """Connect to the Lite file or the server collection this generation was built into;
-        `keys` are the row keys of the generation's chunks, by row."""
+        """Connect to the Lite file or the server collection this generation was built into."""
         config = (config or MilvusConfig()).reading(generation_dir, record)
-        return cls(config, {key: i for i, key in enumerate(keys)})
+        return cls(config, RowKeys.read(generation_dir))
 
     def search(
         self,
@@ -430,14 +470,15 @@ class MilvusSearch:
         """
         expression = filter_expression(after, before, author)
         if not expression and only is not None:
-            expression = "id in [" + ", ".join(quote(self.keys[r]) for r in only) + "]"
+            expression = "id in [" + ", ".join(quote(self.keys.key(r)) for r in only) + "]"
         limit = min(k, MAX_TOPK)
         while True:
             hits = self._search(query, limit, expression)
             # A shared server collection may hold rows of a newer generation (inserted before
             # it is published) or an older one (deleted after): skip them, and ask for more
             # if they crowded out some of ours.
-            mine = [(self.rows[key], score) for key, score in hits if key in self.rows]
+            rows = [(self.keys.row(key), score) for key, score in hits]
+            mine = [(row, score) for row, score in rows if row is not None]
             if len(mine) >= k or len(hits) < limit or limit == MAX_TOPK:
                 return mine[:k]
             limit = min(limit * 4, MAX_TOPK)

@@ -6,7 +6,6 @@ The FAISS file is still written beside the Milvus rows: it is the durable copy a
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from pathlib import Path
 
@@ -14,8 +13,15 @@ import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
-from index.corpus import DiskCorpus
-from index.milvus import MilvusConfig, MilvusSearch, chunk_key, delete_rows, sync_generation
+from index.corpus import Corpus
+from index.milvus import (
+    MilvusConfig,
+    MilvusSearch,
+    RowKeys,
+    delete_rows,
+    row_key,
+    sync_generation,
+)
 from index.settings import Settings
 from index.vector_store import EVERYTHING, FaissBackend, FaissStore, Hits, Scope
 
@@ -76,6 +82,7 @@ class MilvusBackend:
     ) -> tuple[dict, list[str]]:
         """Write the durable FAISS copy, then sync the rows into Milvus."""
         meta, _ = FaissBackend().write(folder, articles, chunks, vectors, model, previous)
+        RowKeys.write(folder, [row_key(c, articles[c.article_id], model) for c in chunks])
         record, stale = sync_generation(
             folder, articles, chunks, vectors, model, previous, self.config
         )
@@ -85,12 +92,9 @@ class MilvusBackend:
         """Delete the rows only the previous generation needed (server collections only)."""
         delete_rows(folder, meta["milvus"], stale, self.config)
 
-    def open(self, folder: Path, meta: dict, corpus: DiskCorpus) -> MilvusStore:
+    def open(self, folder: Path, meta: dict, corpus: Corpus) -> MilvusStore:
         """Connect to the Lite file or server collection the generation was built into."""
-        digests = [json.loads(corpus.meta[r])[6] for r in range(corpus.article_count)]
-        keys = (
-            chunk_key(corpus.chunk_ids[row], digests[int(corpus.spans[row][0])], meta["model"])
-            for row in range(len(corpus))
-        )
-        search = MilvusSearch.open(folder, meta["milvus"], keys, self.config)
+        search = MilvusSearch.open(folder, meta["milvus"], self.config)
+        if len(search.keys) != len(corpus):
+            raise ValueError(f"{len(search.keys)} Milvus row keys for {len(corpus)} chunks")
         return MilvusStore(search, folder, len(corpus))
