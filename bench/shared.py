@@ -135,11 +135,15 @@ def main() -> None:
     parser.add_argument("--old", type=Path, required=True, help="checkout before #14")
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--old-sizes", default=None, help="sizes to run before #14 (all)")
     args = parser.parse_args()
     say(f"# one index copy per machine ({machine_note()})")
     memory, starts, latency, recall = [], [], [], []
+    old_sizes = {int(s) for s in (args.old_sizes or args.sizes).split(",")}
     for size in [int(s) for s in args.sizes.split(",")]:
         for label, repo in (("before", args.old.resolve()), ("mapped", REPO)):
+            if label == "before" and size not in old_sizes:
+                continue
             folder = folder_for(size, repo)
             if repo == REPO:
                 recall.append([size, *recall_at_10(folder)])
@@ -184,7 +188,7 @@ def main() -> None:
         recall,
     )
     by = {(r[0], r[1]): r for r in latency}
-    for size in sorted({r[0] for r in latency}):
+    for size in sorted({r[0] for r in latency} & old_sizes):
         old, new = by[(size, "before")], by[(size, "mapped")]
         say(
             f"{size:,} chunks: p50 mapped / before = {new[3] / old[3]:.3f} without rerank, "

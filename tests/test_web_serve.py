@@ -107,7 +107,9 @@ def test_serve_passes_its_options_to_the_workers(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     [(argv, env)] = calls
     assert argv[1:3] == ["-m", "gunicorn"] and argv[-1] == "web.wsgi:app"
-    option = {argv[i]: argv[i + 1] for i in range(3, len(argv) - 1, 2)}
+    # The master loads the models once and forks; each worker loads the index after the fork.
+    assert argv[-4:-1] == ["--preload", "--config", "python:web.gunicorn_hooks"]
+    option = {argv[i]: argv[i + 1] for i in range(3, len(argv) - 4, 2)}
     assert option["--worker-class"] == "web.worker.GuardedWorker"  # not one sync worker each
     assert (option["--threads"], option["--keep-alive"]) == ("6", "7")
     assert env["NEWSQA_INDEX"] == str(tmp_path / "ix") and env["NEWSQA_SEEDS"] == str(tmp_path / "s")
