@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embedding import Embedder
-from index.errors import IndexError_, IndexNotFound
+from index.errors import IndexError_, IndexNotFound, StoreUnavailable
 from index.store import Index, current_generation, load_index
 from index.vector_store import StoreBackend
 from qa.pipeline import Answerer
@@ -119,6 +119,8 @@ class LiveIndex:
         self._snapshot: Snapshot | None = None
         self._checked = float("-inf")
         self._failed: str | None = None  # a generation that would not load; not retried
+        # Milvus was unreachable at the last load: retried at the next look, and said as such.
+        self._store_error: StoreUnavailable | None = None
         self._error = f"no index at {self.index_dir} (build one with: qa index)"
 
     @property
@@ -142,6 +144,8 @@ class LiveIndex:
                     self._lock.release()
             snap = self._snapshot
         if snap is None:
+            if self._store_error is not None:
+                raise self._store_error  # the edge answers 503 store_unavailable
             raise IndexUnavailable(self._error)
         return snap
 
@@ -211,9 +215,13 @@ class LiveIndex:
         except IndexNotFound as err:  # `current` vanished between the two reads
             self._error = str(err)
             return
+        except StoreUnavailable as err:  # not the generation's fault: try again next time
+            self._store_error = err
+            log.warning("cannot load index generation %s yet: %s", name, err)
+            return
         except IndexError_ as err:
             self._failed, self._error = name, str(err)
             log.error("cannot load index generation %s: %s", name, err)
             return
-        self._snapshot, self._failed = Snapshot.of(answerer), None
+        self._snapshot, self._failed, self._store_error = Snapshot.of(answerer), None, None
         log.info("serving index generation %s (%s chunks)", index.generation, len(index.corpus))

@@ -1,0 +1,96 @@
+"""A replica whose Milvus goes away answers 503 store_unavailable, and recovers by itself."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytest.importorskip("milvus_lite")
+
+from tests.milvus_engine import free_port, start  # noqa: E402
+
+pytestmark = [pytest.mark.milvus, pytest.mark.slow]
+
+QUESTION = {"question": "How much will Alibaba invest in Aliyun?"}
+
+
+@pytest.fixture
+def engine(tmp_path):
+    """A Milvus engine on a TCP port that a test may stop and start again on the same data."""
+    port, folder = free_port(), tmp_path / "engine"
+    folder.mkdir()
+    running = {"server": start(folder, port)}
+
+    def restart() -> None:
+        running["server"] = start(folder, port)
+
+    def stop() -> None:
+        running["server"].stop()
+
+    yield f"http://127.0.0.1:{port}", stop, restart
+    running["server"].stop()
+
+
+def _app(index_dir, tiny_seeds, fake_embedder, monkeypatch, uri):
+    from web import create_app
+
+    monkeypatch.setenv("NEWSQA_STORE", "milvus")
+    monkeypatch.setenv("NEWSQA_MILVUS_URI", uri)
+    config = {
+        "TESTING": True,
+        "RERANK": False,
+        "READ": False,
+        "INDEX_DIR": str(index_dir),
+        "SEEDS_DIR": str(tiny_seeds),
+        "RELOAD_INTERVAL": 0,
+    }
+    return create_app(config, embedder=fake_embedder).test_client()
+
+
+def _until_answered(client, tries: int = 40):
+    """Ask until the replica answers (gRPC backs off reconnecting: a few seconds at most)."""
+    for _ in range(tries):
+        response = client.post("/api/ask", json=QUESTION)
+        if response.status_code != 503:
+            return response
+        time.sleep(0.5)
+    return response
+
+
+def _build(tiny_seeds, index_dir, fake_embedder, uri):
+    from index.build import build
+    from index.milvus import MilvusConfig
+    from index.milvus_backend import MilvusBackend
+
+    build(tiny_seeds, index_dir, fake_embedder, backend=MilvusBackend(MilvusConfig.of(uri)))
+
+
+def test_a_serving_replica_answers_503_then_recovers(
+    engine, tiny_seeds, tmp_path, fake_embedder, monkeypatch
+):
+    uri, stop, restart = engine
+    _build(tiny_seeds, tmp_path / "ix", fake_embedder, uri)
+    client = _app(tmp_path / "ix", tiny_seeds, fake_embedder, monkeypatch, uri)
+    assert client.post("/api/ask", json=QUESTION).status_code == 200
+    stop()
+    down = client.post("/api/ask", json=QUESTION)
+    assert down.status_code == 503 and down.get_json()["error"]["code"] == "store_unavailable"
+    restart()
+    again = _until_answered(client)
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json()["citations"]
+
+
+def test_a_replica_started_while_milvus_is_down_loads_once_it_is_back(
+    engine, tiny_seeds, tmp_path, fake_embedder, monkeypatch
+):
+    uri, stop, restart = engine
+    _build(tiny_seeds, tmp_path / "ix", fake_embedder, uri)
+    stop()
+    client = _app(tmp_path / "ix", tiny_seeds, fake_embedder, monkeypatch, uri)
+    down = client.post("/api/ask", json=QUESTION)
+    assert down.status_code == 503 and down.get_json()["error"]["code"] == "store_unavailable"
+    restart()
+    again = _until_answered(client)
+    assert again.status_code == 200 and again.get_json()["citations"]
