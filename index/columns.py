@@ -24,9 +24,23 @@ def write_array(path: Path, array: np.ndarray) -> None:
 
 
 def read_array(path: Path) -> np.ndarray:
-    """Map an .npy file read-only (an empty one is read: mmap cannot map zero bytes)."""
+    """Map an .npy file read-only (an empty one is read: mmap cannot map zero bytes).
+
+    Returned as a plain ndarray view of the mapping: np.memmap's Python-level __getitem__
+    cost more than the lookups themselves.
+    """
     array = np.load(path, mmap_mode="r", allow_pickle=False)
-    return array if array.size else np.load(path, allow_pickle=False)
+    return array.view(np.ndarray) if array.size else np.load(path, allow_pickle=False)
+
+
+def is_mapped(array: np.ndarray) -> bool:
+    """Return whether an array's memory is a file mapping (shared through the page cache)."""
+    base = array
+    while base is not None:
+        if isinstance(base, mmap.mmap):
+            return True
+        base = getattr(base, "base", None) if not isinstance(base, memoryview) else base.obj
+    return False
 
 
 def write_strings(path: Path, texts: Iterable[str]) -> None:

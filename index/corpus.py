@@ -13,6 +13,7 @@ import json
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -24,6 +25,8 @@ from index.columns import Strings, read_array, write_array, write_strings
 
 CORPUS_DIR = "corpus"
 NO_DATE = np.iinfo(np.int64).min  # undated: fails every date bound, like Filters.admits
+ARTICLE_CACHE = 256  # decoded articles kept per generation: a question reads ~20-100 chunks
+ID_CACHE = 4096  # decoded article ids kept per generation (~100 bytes each)
 
 
 class Corpus(Protocol):
@@ -150,6 +153,10 @@ class DiskCorpus:
         self.spans = read_array(d / "chunk_spans.npy").reshape(-1, 3)
         self.chunk_ids = Strings(d / "chunk_id")
         self._ids = _ById(self)
+        # The few articles a question reads are decoded once: a bounded, per-generation cache.
+        self.article_at = lru_cache(maxsize=ARTICLE_CACHE)(self._article_at)
+        # Ids by row: a bisection by id visits the same few rows again and again.
+        self.article_id = lru_cache(maxsize=ID_CACHE)(self._article_id)
         sizes = {len(self.texts), len(self.dates), len(self.authors), len(self.by_id)}
         if sizes != {len(self.meta)} or len(self.spans) != len(self.chunk_ids):
             raise ValueError("corpus columns disagree in length")
@@ -162,13 +169,12 @@ class DiskCorpus:
         """Return how many articles the generation holds."""
         return len(self.meta)
 
-    def article_id(self, row: int) -> str:
-        """Return the id of the article at a row (the first field of its metadata)."""
-        blob = self.meta[row]
-        return json.loads(blob)[0]
+    def _article_id(self, row: int) -> str:
+        """Return the id of the article at a row (cached as article_id)."""
+        return json.loads(self.meta[row])[0]
 
-    def article_at(self, row: int) -> Article:
-        """Return the article at a row, text included."""
+    def _article_at(self, row: int) -> Article:
+        """Return the article at a row, text included (cached as article_at)."""
         aid, path, title, date, author, url, digest = json.loads(self.meta[row])
         when = datetime.fromisoformat(date) if date else None
         return Article(aid, path, title, when, author, url, self.texts[row], digest)
@@ -187,7 +193,7 @@ class DiskCorpus:
     def chunk(self, row: int) -> Chunk:
         """Return the chunk at a row; its text is cut from its article by offsets."""
         owner, start, end = (int(x) for x in self.spans[row])
-        text = self.texts[owner][start:end]
+        text = self.article_at(owner).text[start:end]
         return Chunk(self.chunk_ids[row], self.article_id(owner), text, start, end)
 
     def article_rows(self, owner: int) -> np.ndarray:

@@ -50,6 +50,12 @@ class DocumentFrequencies(Mapping[str, int]):
         # bm25s adds an empty token with no column: count it (and any such) as absent.
         return int(self._indptr[i + 1] - self._indptr[i]) if i + 1 < len(self._indptr) else 0
 
+    def get(self, term: str, default: int | None = None) -> int | None:
+        """Return a term's document count, or default (no exception on the common miss)."""
+        i = self._vocab.get(term)
+        count = 0 if i is None else self._count(i)
+        return count or default
+
     def __getitem__(self, term: str) -> int:
         count = self._count(self._vocab[term])
         if not count:

@@ -7,6 +7,7 @@ that the stages apply at named points.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from index.embedding import Embedder
@@ -27,6 +28,8 @@ from qa.search import Search
 from qa.selection import Selection
 from qa.spans import answer_kind
 from qa.terms import idf
+
+IDF_CACHE = 65_536  # terms whose weight a worker remembers (~100 bytes each)
 
 
 class Answerer:
@@ -55,7 +58,8 @@ class Answerer:
         self.rerank = rerank  # the defaults for ask(); each call may override them
         self.read = read
         df, n = index.lexical.document_frequencies()  # words weigh by their rarity here
-        self.reader = Reader(lambda term: idf(df, n, term))
+        # df is read off the mapped BM25 columns per term: remember the weights looked up.
+        self.reader = Reader(lru_cache(maxsize=IDF_CACHE)(lambda term: idf(df, n, term)))
         self.retriever = Retriever(index, embedder)
         self.search = Search(self.retriever)
         self.selection = Selection(self.reader)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import mmap
 from datetime import UTC, datetime
 
-import numpy as np
-
 from index.articles import Article
 from index.chunking import chunk_text
+from index.columns import is_mapped
 from index.corpus import DiskCorpus, write_corpus
 from qa.query import Filters
 
@@ -43,7 +42,7 @@ def test_round_trip_by_row_and_by_id(tmp_path):
 
 def test_columns_are_mapped_not_read(tmp_path):
     corpus, _ = _corpus(tmp_path)
-    assert isinstance(corpus.texts.blob, mmap.mmap) and isinstance(corpus.spans, np.memmap)
+    assert isinstance(corpus.texts.blob, mmap.mmap) and is_mapped(corpus.spans) and is_mapped(corpus.texts.offsets)
 
 
 def test_filters_admit_the_same_rows_as_filters_admits(tmp_path):

@@ -11,6 +11,7 @@ from conftest import ALIYUN
 
 import index.vector_store as store
 from index.build import build
+from index.columns import is_mapped
 from index.store import load_index
 from index.vector_store import FaissStore, make_vector_index, vector_index_kind
 
@@ -58,7 +59,7 @@ def test_ivf_is_mapped_and_reconstructs_exactly(monkeypatch, tmp_path):
     store.FaissBackend().write(tmp_path, {}, [], vectors, "m", None)
     loaded = store.FaissStore.read(tmp_path)
     assert vector_index_kind(loaded.index) == "ivf" and loaded.index.nprobe == store.IVF_NPROBE
-    assert isinstance(loaded.vectors(), np.memmap) and np.array_equal(loaded.vectors(), vectors)
+    assert is_mapped(loaded.vectors()) and np.array_equal(loaded.vectors(), vectors)
     assert np.array_equal(loaded.index.reconstruct_n(0, 3000), vectors)
     assert loaded.search(vectors[:1], 1)[0][0] == 0
 

@@ -166,6 +166,9 @@ class LiveIndex:
 
         if self.options.get("threads") != 1:
             return
+        import bm25s  # noqa: F401 - what loading a generation imports (scipy with it): shared
+        import faiss  # noqa: F401
+
         self.embedder.encode(["warm up"])
         threads, options = 1, self.options
         try:
