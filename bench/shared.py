@@ -7,8 +7,10 @@ save_index: the seed articles' real chunk texts replicated, their real vectors p
 `--old` is a checkout of the commit before #14 (`git archive 248fe69`) with its own var/bench.
 
 Memory: /proc/<pid>/smaps_rollup of both gunicorn workers of a default `qa serve` (2 workers,
-reranker and span reader on) after each worker answered questions. The second worker adds its
-USS (Private_Clean + Private_Dirty): every page it shares with the first was there already.
+reranker and span reader on) after each worker answered questions. What the second worker adds
+is its private memory: USS (Private_Clean + Private_Dirty) counts too the clean pages of mapped
+files that only it has touched yet (page cache: shared once the other worker reads them, and
+reclaimable), so the table gives Private_Dirty too: heap and copied pages, truly its own.
 Worker start: SIGKILL the one worker of a 1-worker server; seconds until gunicorn's new worker
 answers /healthz (it loads the index and warms up first). Latency: sequential HTTP asks.
 
@@ -42,13 +44,14 @@ from bench.common import (
 
 
 def smaps(pid: int) -> dict[str, float]:
-    """Return RSS, PSS and USS of a process in MiB."""
+    """Return RSS, PSS, USS and private dirty memory of a process in MiB."""
     fields: dict[str, int] = {}
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
         name, value, *_ = line.split()
         fields[name.rstrip(":")] = int(value)
     uss = fields["Private_Clean"] + fields["Private_Dirty"]
-    return {"rss": fields["Rss"] / 1024, "pss": fields["Pss"] / 1024, "uss": uss / 1024}
+    mib = {"rss": fields["Rss"], "pss": fields["Pss"], "uss": uss, "dirty": fields["Private_Dirty"]}
+    return {name: kib / 1024 for name, kib in mib.items()}
 
 
 def folder_for(size: int, repo: Path) -> Path:
@@ -153,7 +156,8 @@ def main() -> None:
                 rerank = ask_ms(server, 1)
             memory.append(
                 [size, label, first["rss"], first["pss"], first["uss"], second["rss"],
-                 second["pss"], second["uss"], second["uss"] / first["rss"]]
+                 second["pss"], second["uss"], second["dirty"], second["uss"] / first["rss"],
+                 second["dirty"] / first["rss"]]
             )  # fmt: skip
             with Server(folder, workers=1, repo=repo, flags=["--no-rerank"]) as server:
                 ready = server.ready_seconds
@@ -165,10 +169,11 @@ def main() -> None:
             latency.append([size, label, len(plain), p50[0], p50[1], len(rerank), p50[2]])
             say(f"  {size:,} {label} done")
     table(
-        "memory of the two workers of `qa serve` (MiB), each after answering; "
-        "the second adds its USS",
+        "memory of the two workers of `qa serve` (MiB), each after answering; USS counts the "
+        "mapped file pages only that worker touched so far (page cache, shared as soon as the "
+        "other touches them); private dirty is the memory a worker alone holds",
         ["chunks", "format", "1st RSS", "1st PSS", "1st USS", "2nd RSS", "2nd PSS", "2nd USS",
-         "2nd USS / 1st RSS"],
+         "2nd private dirty", "2nd USS / 1st RSS", "2nd dirty / 1st RSS"],
         memory,
     )  # fmt: skip
     table(
