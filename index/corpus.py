@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -228,63 +228,3 @@ class DiskCorpus:
         """Return the id of the first article whose text contains text."""
         row = self.texts.find(text)
         return None if row is None else self.article_id(row)
-
-
-class ArticleView(Mapping[str, Article]):
-    """A corpus's articles as a read-only mapping by id (for builds, tests and tools)."""
-
-    def __init__(self, corpus: DiskCorpus) -> None:
-        self._corpus = corpus
-
-    def __getitem__(self, article_id: str) -> Article:
-        found = self._corpus.article(article_id)
-        if found is None:
-            raise KeyError(article_id)
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return (self._corpus.article_id(r) for r in range(self._corpus.article_count))
-
-    def __len__(self) -> int:
-        return self._corpus.article_count
-
-    def values(self):  # noqa: ANN201 (a values view decoding each article once)
-        return [self._corpus.article_at(r) for r in range(self._corpus.article_count)]
-
-
-class ChunkView(Sequence[Chunk]):
-    """A corpus's chunks as a read-only sequence by row."""
-
-    def __init__(self, corpus: DiskCorpus) -> None:
-        self._corpus = corpus
-
-    def __len__(self) -> int:
-        return len(self._corpus)
-
-    def __getitem__(self, row):  # noqa: ANN001
-        if isinstance(row, slice):
-            return tuple(self._corpus.chunk(r) for r in range(len(self))[row])
-        if row < 0:
-            row += len(self)
-        if not 0 <= row < len(self):
-            raise IndexError(row)
-        return self._corpus.chunk(int(row))
-
-
-class RowsView(Mapping[str, np.ndarray]):
-    """Each article's chunk rows, by article id."""
-
-    def __init__(self, corpus: DiskCorpus) -> None:
-        self._corpus = corpus
-
-    def __getitem__(self, article_id: str) -> np.ndarray:
-        rows = self._corpus.rows_of(article_id)
-        if rows is None:
-            raise KeyError(article_id)
-        return rows
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(ArticleView(self._corpus))
-
-    def __len__(self) -> int:
-        return self._corpus.article_count

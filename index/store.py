@@ -15,15 +15,8 @@ import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
-from index.corpus import (
-    CORPUS_DIR,
-    ArticleView,
-    ChunkView,
-    Corpus,
-    DiskCorpus,
-    RowsView,
-    write_corpus,
-)
+from index.corpus import CORPUS_DIR, Corpus, DiskCorpus, write_corpus
+from index.corpus_views import ArticleView, ChunkView, RowsView
 from index.errors import IndexFormatError, IndexNotFound
 from index.lexical import LEXICAL_DIR, Lexical
 from index.settings import Settings
