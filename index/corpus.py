@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -111,30 +111,39 @@ def write_corpus(folder: Path, articles: Sequence[Article], chunks: Sequence[Chu
     write_strings(out / "chunk_id", (c.id for c in chunks))
 
 
-class _ById(Sequence[str]):
-    """Article ids in id order, for a binary search over the mapped column."""
+def _id_reader(meta: Strings) -> Callable[[int], str]:
+    """Return a cached reader of article ids by row (a bisection revisits the same rows).
 
-    def __init__(self, corpus: DiskCorpus) -> None:
-        self._corpus = corpus
+    Closures over the columns, not bound methods: a cache holding `self` would keep an old
+    generation's mappings alive until the cycle collector runs.
+    """
+    return lru_cache(maxsize=ID_CACHE)(lambda row: json.loads(meta[row])[0])
+
+
+def _article_reader(meta: Strings, texts: Strings) -> Callable[[int], Article]:
+    """Return a cached reader of whole articles by row (a question reads a few of them)."""
+
+    def read(row: int) -> Article:
+        aid, path, title, date, author, url, digest = json.loads(meta[row])
+        when = datetime.fromisoformat(date) if date else None
+        return Article(aid, path, title, when, author, url, texts[row], digest)
+
+    return lru_cache(maxsize=ARTICLE_CACHE)(read)
+
+
+class _Ids(Sequence[str]):
+    """Article ids in the order of a row array (by id, or newest first), decoded on access."""
+
+    def __init__(self, order: np.ndarray, article_id: Callable[[int], str]) -> None:
+        self._order, self._article_id = order, article_id
 
     def __len__(self) -> int:
-        return len(self._corpus.by_id)
+        return len(self._order)
 
-    def __getitem__(self, i):  # noqa: ANN001 (int only)
-        return self._corpus.article_id(int(self._corpus.by_id[i]))
-
-
-class _Newest(Sequence[str]):
-    def __init__(self, corpus: DiskCorpus) -> None:
-        self._corpus = corpus
-
-    def __len__(self) -> int:
-        return len(self._corpus.newest)
-
-    def __getitem__(self, i):  # noqa: ANN001
+    def __getitem__(self, i):  # noqa: ANN001 (an int or a slice)
         if isinstance(i, slice):
-            return [self._corpus.article_id(int(r)) for r in self._corpus.newest[i]]
-        return self._corpus.article_id(int(self._corpus.newest[i]))
+            return [self._article_id(int(r)) for r in self._order[i]]
+        return self._article_id(int(self._order[i]))
 
 
 class DiskCorpus:
@@ -152,11 +161,9 @@ class DiskCorpus:
         self.rows_ptr = read_array(d / "article_rows_ptr.npy")
         self.spans = read_array(d / "chunk_spans.npy").reshape(-1, 3)
         self.chunk_ids = Strings(d / "chunk_id")
-        self._ids = _ById(self)
-        # The few articles a question reads are decoded once: a bounded, per-generation cache.
-        self.article_at = lru_cache(maxsize=ARTICLE_CACHE)(self._article_at)
-        # Ids by row: a bisection by id visits the same few rows again and again.
-        self.article_id = lru_cache(maxsize=ID_CACHE)(self._article_id)
+        self.article_id = _id_reader(self.meta)  # id of the article at a row
+        self.article_at = _article_reader(self.meta, self.texts)  # the article at a row
+        self._ids = _Ids(self.by_id, self.article_id)
         sizes = {len(self.texts), len(self.dates), len(self.authors), len(self.by_id)}
         if sizes != {len(self.meta)} or len(self.spans) != len(self.chunk_ids):
             raise ValueError("corpus columns disagree in length")
@@ -168,16 +175,6 @@ class DiskCorpus:
     def article_count(self) -> int:
         """Return how many articles the generation holds."""
         return len(self.meta)
-
-    def _article_id(self, row: int) -> str:
-        """Return the id of the article at a row (cached as article_id)."""
-        return json.loads(self.meta[row])[0]
-
-    def _article_at(self, row: int) -> Article:
-        """Return the article at a row, text included (cached as article_at)."""
-        aid, path, title, date, author, url, digest = json.loads(self.meta[row])
-        when = datetime.fromisoformat(date) if date else None
-        return Article(aid, path, title, when, author, url, self.texts[row], digest)
 
     def _row(self, article_id: str) -> int | None:
         i = bisect_left(self._ids, article_id)
@@ -222,7 +219,7 @@ class DiskCorpus:
 
     def newest_first(self) -> Sequence[str]:
         """Return the article ids, newest first, decoded as they are read."""
-        return _Newest(self)
+        return _Ids(self.newest, self.article_id)
 
     def locate(self, text: str) -> str | None:
         """Return the id of the first article whose text contains text."""

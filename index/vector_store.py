@@ -31,9 +31,10 @@ Hits = list[tuple[int, float]]  # (chunk row, cosine similarity), best first
 # into private memory whatever the flags (bench/shared.py measures both).
 IVF_THRESHOLD = 20_000
 IVF_TRAIN_PER_LIST = 40  # k-means sample: 40 points per list is FAISS's own lower bound
-# nprobe grows with the index: lists of ~sqrt(n) vectors, and enough of them that recall@10
-# stays >= 0.97 on the benchmark's real + replica vectors. Set on every load: tunable.
-IVF_NPROBE = 32
+# nprobe grows with the index: lists of ~sqrt(n) vectors, and enough of them that the dense
+# list of 50 stays close to exact: recall@50 on the seeds' real embeddings (136 lists) was
+# 0.93 with 32 probes, 0.987 with 64, 0.999 with 96. Set on every load: tunable.
+IVF_NPROBE = 64
 IVF_NPROBE_MAX = 256
 
 
@@ -108,7 +109,7 @@ def ivf_lists(n: int) -> int:
 
 
 def ivf_search_breadth(nlist: int) -> int:
-    """Return the nprobe for an IVF index of nlist lists: nlist / 32 within [32, 256]."""
+    """Return the nprobe for an IVF index of nlist lists: nlist / 32 within [64, 256]."""
     return max(IVF_NPROBE, min(IVF_NPROBE_MAX, nlist // 32))
 
 

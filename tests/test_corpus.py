@@ -69,3 +69,13 @@ def test_newest_first_puts_undated_last(tmp_path):
     corpus, _ = _corpus(tmp_path)
     assert list(corpus.newest_first()) == ["a/1", "b/2", "c/3"]
     assert corpus.newest_first()[1:] == ["b/2", "c/3"]
+
+
+def test_a_dropped_corpus_unmaps_at_once(tmp_path):
+    import weakref
+
+    corpus, _ = _corpus(tmp_path)
+    corpus.article("a/1")  # fill the caches
+    gone = weakref.ref(corpus)
+    del corpus
+    assert gone() is None  # no reference cycle: an old generation's files close without gc

@@ -65,7 +65,7 @@ def test_ivf_is_mapped_and_reconstructs_exactly(monkeypatch, tmp_path):
 
 
 def test_search_breadth_grows_with_the_index():
-    assert store.ivf_search_breadth(store.ivf_lists(20_000)) == store.IVF_NPROBE == 32
+    assert store.ivf_search_breadth(store.ivf_lists(20_000)) == store.IVF_NPROBE == 64
     assert store.ivf_lists(1_000_000) == 4000
     assert store.ivf_search_breadth(store.ivf_lists(50_000_000)) == store.IVF_NPROBE_MAX
 
