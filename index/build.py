@@ -18,7 +18,14 @@ from index.embedding import Embedder
 from index.errors import BuildLocked, IndexFormatError, IndexNotFound, SeedsError
 from index.parser_process import PARSE_SECONDS, ParserProcess
 from index.seeds import SeedScan, Skipped, article_id, read_seed, scan_seeds
-from index.store import Index, load_index, remove_stale, save_index
+from index.store import (
+    FORMAT_VERSION,
+    Index,
+    load_index,
+    load_legacy,
+    remove_stale,
+    save_index,
+)
 from index.vector_store import FaissBackend, StoreBackend
 
 LOCK = "lock"
@@ -151,6 +158,13 @@ def _previous(
     except IndexNotFound:
         return None
     except IndexFormatError as err:
+        try:
+            legacy = load_legacy(index_dir, model)
+        except IndexFormatError:
+            legacy = None
+        if legacy is not None:
+            notes.append("previous index is format 2: its vectors are reused, nothing re-embedded")
+            return legacy
         notes.append(f"previous index not reusable, rebuilding in full: {err}")
         return None
 
@@ -263,6 +277,8 @@ def _why_rewrite(prev: Index, backend: StoreBackend) -> str | None:
     """Return why an unchanged article set still needs a new generation (None: it doesn't)."""
     if prev.meta.get("store") != backend.kind:
         return f"moving the vectors to the {backend.kind} store (no re-embedding)"
+    if prev.meta.get("format") != FORMAT_VERSION:
+        return f"writing format {FORMAT_VERSION} (no re-embedding)"
     return None
 
 

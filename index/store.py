@@ -267,3 +267,23 @@ def load_index(
         raise IndexFormatError(f"index {gen} has {len(lexical)} BM25 rows for {n} chunks")
     meta["load_seconds"] = round(time.perf_counter() - started, 3)
     return Index(index_dir, name, meta, corpus, store, lexical)
+
+
+def load_legacy(index_dir: Path, model: str) -> Index | None:
+    """Return the live generation if it is format 2 (before #14), converted for one build to
+    reuse its vectors; None if it is not format 2. Raise IndexFormatError if unreadable."""
+    from index.legacy import LEGACY_FORMAT, convert
+
+    index_dir = Path(index_dir)
+    name = current_generation(index_dir)
+    if name is None:
+        return None
+    gen = index_dir / name
+    meta = _read_meta(gen)
+    if meta.get("format") != LEGACY_FORMAT or meta.get("model") != model:
+        return None
+    # Inside the index folder, so remove_stale deletes it with the build's other litter.
+    scratch = index_dir / f".tmp-legacy-{os.getpid()}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    corpus, vectors = convert(gen, meta, scratch)
+    return Index(index_dir, name, meta, corpus, vectors, None)  # a build reads no BM25
