@@ -16,9 +16,9 @@ from index.embedding import Embedder
 from index.settings import Settings
 from index.store import store_backend
 from qa.answer import Answer
+from qa.kinds import answer_kind
 from qa.pipeline import Answerer
 from qa.scoring import exact_scores
-from qa.spans import answer_kind
 
 SAMPLE_SEED = 13
 TOP = 5
