@@ -365,6 +365,14 @@ def serve_cmd(
     is_flag=True,
     help="Only questions on the span reader's held-out articles (squad-dev).",
 )
+@click.option(
+    "--articles",
+    "articles_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="The articles asked about (default: DATA_DIR/articles).",
+)
+@click.option("--split", default=None, help='Only questions of this split ("calibration", "test").')
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.pass_context
 def eval_cmd(
@@ -375,12 +383,15 @@ def eval_cmd(
     off_topic: Path | None,
     workers: int,
     validation: bool,
+    articles_dir: Path | None,
+    split: str | None,
     as_json: bool,
 ) -> None:
-    """Measure answer quality on DATA_DIR (articles/ and questions.jsonl).
+    """Measure answer quality on DATA_DIR (questions.jsonl, and articles/ unless --articles).
 
     Every question is asked four ways in one run (BM25, dense, hybrid, hybrid + rerank),
-    plus off-topic questions that should be refused.
+    plus off-topic questions that should be refused (DATA_DIR/off_topic.jsonl if there is
+    one, else the bundled list).
     """
     from tqdm import tqdm
 
@@ -405,17 +416,25 @@ def eval_cmd(
             data_dir,
             index_dir,
             limit,
-            off_topic or OFF_TOPIC,
+            off_topic or _own_off_topic(data_dir) or OFF_TOPIC,
             progress,
             workers,
             _settings(ctx),
             articles,
+            split,
+            articles_dir,
         )
     except _core_errors() as err:
         raise QAError(str(err)) from None
     finally:
         bar.close()
     click.echo(json.dumps(results, indent=2) if as_json else format_table(results))
+
+
+def _own_off_topic(data_dir: Path) -> Path | None:
+    """Return the off-topic questions that come with an eval folder, if it has them."""
+    path = data_dir / "off_topic.jsonl"
+    return path if path.is_file() else None
 
 
 def main() -> None:
