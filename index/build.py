@@ -48,6 +48,16 @@ class BuildReport:
         """Return whether this build published a new generation."""
         return bool(self.added or self.updated or self.removed) or self.generation is not None
 
+    def summary(self) -> str:
+        """Return the one line `qa index` (and each --watch rebuild) prints."""
+        return (
+            f"{self.articles} articles, {self.chunks} chunks in {self.seconds:.1f}s: "
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped; "
+            f"{self.embedded} chunks embedded"
+            + (f"; published {self.generation}" if self.generation else "; index unchanged")
+        )
+
     def to_json(self) -> dict:
         """Return the report as plain JSON types."""
         return {

@@ -5,8 +5,6 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, datetime
 
-import feedparser
-
 from index.cleaning import clean_html
 from index.errors import ArticleError
 from index.readers.items import Reading, Source, item_article, skipped_item
@@ -35,6 +33,8 @@ def _body(entry: dict) -> str:
 
 def read(text: str, source: Source) -> Reading:
     """Read every entry of a feed; an entry with an unreadable date or no text is skipped."""
+    import feedparser  # here: a rebuild that reads no feed need not import it
+
     # Bytes, not a string: given a string that looks like a URL, feedparser would fetch it.
     feed = feedparser.parse(text.encode("utf-8"), sanitize_html=True, resolve_relative_uris=False)
     if not feed.version:

@@ -8,24 +8,30 @@ banner and comment (docs/formats.md shows which).
 
 from __future__ import annotations
 
-from copy import deepcopy
-
-import trafilatura
-from trafilatura.settings import DEFAULT_CONFIG
+from configparser import ConfigParser
 
 from index.articles import parse_date
 from index.errors import ArticleError
 from index.readers.items import Reading, Source, single_article
 
-# The child process's time budget stops a slow page; trafilatura's own alarm would race it.
-_CONFIG = deepcopy(DEFAULT_CONFIG)
-_CONFIG["DEFAULT"]["EXTRACTION_TIMEOUT"] = "0"
 # Keep the time of day: htmldate gives only the day by default.
 _DATES = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True, "extensive_search": False}
 
 
+def _config() -> ConfigParser:
+    """Return trafilatura's settings without its alarm: the child's time budget stops a page."""
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config["DEFAULT"]["EXTRACTION_TIMEOUT"] = "0"
+    return config
+
+
 def read(text: str, source: Source) -> Reading:
     """Read one saved page; raise ArticleError if no article body is found in it."""
+    # Imported here: trafilatura takes ~0.5 s to import, and most rebuilds read no page.
+    import trafilatura
+
     found = trafilatura.bare_extraction(
         text,
         with_metadata=True,
@@ -33,7 +39,7 @@ def read(text: str, source: Source) -> Reading:
         include_tables=False,
         favor_precision=True,
         date_extraction_params=_DATES,
-        config=_CONFIG,
+        config=_config(),
     )
     lines = [" ".join(line.split()) for line in (found.text or "").split("\n")] if found else []
     title = found.title if found else ""
