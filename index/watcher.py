@@ -86,6 +86,7 @@ class SeedsWatcher:
         self.seeds_dir = Path(seeds_dir)
         self.rebuild = rebuild
         self.polling = polling
+        self.watching = threading.Event()  # set once changes are being seen
         self._changes = _Changes(clock)
 
     def _observer(self) -> BaseObserver:
@@ -109,6 +110,7 @@ class SeedsWatcher:
         observer = self._observer()
         # Polling sees no close: a file is complete when two polls agree on it.
         settle = 2 * POLL + QUIET if self.polling else STALL
+        self.watching.set()
         try:
             while not stop.wait(TICK):
                 if self._changes.ready(settle):
@@ -117,5 +119,6 @@ class SeedsWatcher:
                     except Exception:  # a watcher has no caller: log it and watch on
                         log.exception("rebuild after a change in %s failed", self.seeds_dir)
         finally:
+            self.watching.clear()
             observer.stop()
             observer.join()

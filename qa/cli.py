@@ -145,8 +145,10 @@ def _watch(ctx: click.Context, seeds: Path, rebuild, poll: bool, stop=None) -> N
     stop = stop or ctx.obj.get("watch_stop") or threading.Event()  # a test may stop it
     how = "polling" if poll else "inotify, else polling"
     click.echo(f"watching {seeds} for changes ({how}); Ctrl-C stops", err=True)
+    watcher = SeedsWatcher(seeds, rebuild, polling=poll)
+    ctx.obj["watcher"] = watcher  # a test waits on watcher.watching before changing files
     with contextlib.suppress(KeyboardInterrupt):
-        SeedsWatcher(seeds, rebuild, polling=poll).run(stop)
+        watcher.run(stop)
 
 
 _watch_option = click.option(
@@ -420,7 +422,7 @@ def _serve_and_watch(
 
     server = subprocess.Popen(command, env=env)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # and so stop gunicorn too
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # and so stop gunicorn
 
     def server_ended() -> None:
         server.wait()
@@ -430,6 +432,7 @@ def _serve_and_watch(
     try:
         _watch(ctx, seeds, _rebuilder(ctx, seeds, index_dir), poll, stop)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if server.poll() is None:
             server.terminate()
             server.wait()

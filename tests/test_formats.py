@@ -252,7 +252,9 @@ def _feed(items: list[tuple[str, str]]) -> str:
         f"<description>&lt;p&gt;{text}&lt;/p&gt;</description></item>"
         for guid, text in items
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{body}</channel></rss>'
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{body}</channel></rss>'
+    )
 
 
 ITEMS = [
