@@ -81,13 +81,16 @@ class SeedsWatcher:
         rebuild: Callable[[], None],
         *,
         polling: bool = False,
+        catch_up: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """catch_up: rebuild once as soon as watching starts (what changed while nobody did)."""
         self.seeds_dir = Path(seeds_dir)
         self.rebuild = rebuild
         self.polling = polling
         self.watching = threading.Event()  # set once changes are being seen
         self._changes = _Changes(clock)
+        self._changes.dirty = catch_up
 
     def _observer(self) -> BaseObserver:
         """Start inotify on the folder, or polling if inotify is not to be had."""

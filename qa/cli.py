@@ -135,8 +135,13 @@ def _rebuilder(ctx: click.Context, seeds: Path, index_dir: Path, embedder=None, 
     return rebuild
 
 
-def _watch(ctx: click.Context, seeds: Path, rebuild, poll: bool, stop=None) -> None:
-    """Rebuild after each settled change in the seeds folder until Ctrl-C (or `stop`)."""
+def _watch(
+    ctx: click.Context, seeds: Path, rebuild, poll: bool, stop=None, catch_up: bool = False
+) -> None:
+    """Rebuild after each settled change in the seeds folder until Ctrl-C (or `stop`).
+
+    catch_up: rebuild once at the start too (`qa serve` has not just built, `qa index` has).
+    """
     import contextlib
     import threading
 
@@ -145,7 +150,7 @@ def _watch(ctx: click.Context, seeds: Path, rebuild, poll: bool, stop=None) -> N
     stop = stop or ctx.obj.get("watch_stop") or threading.Event()  # a test may stop it
     how = "polling" if poll else "inotify, else polling"
     click.echo(f"watching {seeds} for changes ({how}); Ctrl-C stops", err=True)
-    watcher = SeedsWatcher(seeds, rebuild, polling=poll)
+    watcher = SeedsWatcher(seeds, rebuild, polling=poll, catch_up=catch_up)
     ctx.obj["watcher"] = watcher  # a test waits on watcher.watching before changing files
     with contextlib.suppress(KeyboardInterrupt):
         watcher.run(stop)
@@ -388,7 +393,7 @@ def serve_cmd(
         if watch:  # the watcher builds with the app's own model, then switches it over
             source = app.extensions["newsqa.index"]
             rebuild = _rebuilder(ctx, seeds, index_dir, source.embedder, source.refresh)
-            _in_thread(lambda stop: _watch(ctx, seeds, rebuild, poll, stop))
+            _in_thread(lambda stop: _watch(ctx, seeds, rebuild, poll, stop, catch_up=True))
         app.run(host=host, port=port, threaded=True)
         return
     # web/worker.py: gunicorn's threaded worker, where an idle or slow client holds no thread
@@ -430,7 +435,7 @@ def _serve_and_watch(
 
     threading.Thread(target=server_ended, daemon=True).start()
     try:
-        _watch(ctx, seeds, _rebuilder(ctx, seeds, index_dir), poll, stop)
+        _watch(ctx, seeds, _rebuilder(ctx, seeds, index_dir), poll, stop, catch_up=True)
     finally:
         signal.signal(signal.SIGTERM, previous)
         if server.poll() is None:

@@ -141,6 +141,12 @@ class FakeServer:
     """Stands in for the gunicorn child of `qa serve --watch`: it exits after a moment."""
 
     started: list[list[str]] = []
+    real = None  # subprocess.Popen, for the other children (the build's parser)
+
+    def __new__(cls, command: list[str], **options):
+        if command[-1] != "web.wsgi:app":
+            return cls.real(command, **options)
+        return super().__new__(cls)
 
     def __init__(self, command: list[str], env: dict) -> None:
         FakeServer.started.append(command)
@@ -158,12 +164,17 @@ class FakeServer:
         self.returncode = -15
 
 
-def test_serve_watch_runs_the_server_and_the_watcher(monkeypatch, tiny_seeds, tmp_path):
+def test_serve_watch_runs_the_server_and_the_watcher(
+    monkeypatch, tiny_seeds, tmp_path, fake_embedder
+):
     import subprocess
 
+    FakeServer.real = subprocess.Popen
     monkeypatch.setattr(subprocess, "Popen", FakeServer)
     args = ["serve", "--watch", "--seeds", str(tiny_seeds), "--index", str(tmp_path / "ix")]
-    result = CliRunner().invoke(cli, args, obj={})
+    result = CliRunner().invoke(cli, args, obj={"embedder": fake_embedder})
     assert result.exit_code == 0, result.output
     assert "watching" in result.output  # and it stopped when the server did
     assert FakeServer.started[-1][-1] == "web.wsgi:app"
+    # It caught up with the folder first: what changed while nothing watched is served.
+    assert "5 articles" in result.output and len(load_index(tmp_path / "ix").articles) == 5
