@@ -325,3 +325,14 @@ def test_an_index_written_before_the_new_fields_still_loads():
     }
     article = _article_from_json(row)
     assert (article.item, article.source_hash, article.also_published_at) == ("", "", ())
+
+
+def test_every_format_keeps_the_element_limit():
+    from index.articles import MAX_ELEMENTS
+    from index.errors import ArticleError
+
+    page = "<!DOCTYPE html><html><body>" + "<i>x</i>" * (MAX_ELEMENTS + 1) + "</body></html>"
+    feed = '<rss version="2.0"><channel>' + "<i/>" * (MAX_ELEMENTS + 1) + "</channel></rss>"
+    for name, text in (("big.html", page), ("big.xml", feed)):
+        with pytest.raises(ArticleError, match="too many HTML elements"):
+            read_file(text.encode(), name, "big")
