@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from conftest import SEEDS
 
 from index.build import build
+from index.errors import ArticleError
 from index.readers import detect, read_file
 from index.store import _article_from_json, load_index
 from qa.cli import cli
@@ -195,6 +196,9 @@ def test_format_is_chosen_by_content(tmp_path):
         assert detect(text, name) == kind, name
         assert detect(text, "no-extension") == kind, name  # content decides, not the name
     assert detect((SEEDS / SEED).read_text(), SEED) == "seed"
+    sitemap = '<?xml version="1.0"?><urlset><url><loc>https://x.example/</loc></url></urlset>'
+    with pytest.raises(ArticleError, match="not a readable feed"):
+        read_file(sitemap.encode(), "sitemap.xml", "sitemap")
 
 
 def test_mixed_folder_indexes_in_one_run_and_answers(mixed, tmp_path, fake_embedder):
@@ -212,6 +216,15 @@ def test_mixed_folder_indexes_in_one_run_and_answers(mixed, tmp_path, fake_embed
         answer = answerer.ask(question, k=3)
         assert answer.citations, question
         top = answer.citations[0]
+        assert (top.title, top.date, top.author, top.url) == (title, date, author, url), question
+
+
+@pytest.mark.model
+def test_mixed_folder_answers_with_the_real_models(mixed, tmp_path, real_embedder, reranker):
+    build(mixed, tmp_path / "ix", real_embedder)
+    answerer = Answerer.open(tmp_path / "ix", real_embedder, reranker=reranker)
+    for question, title, date, author, url in EXPECTED:
+        top = answerer.ask(question, k=3).citations[0]
         assert (top.title, top.date, top.author, top.url) == (title, date, author, url), question
 
 
@@ -329,7 +342,6 @@ def test_an_index_written_before_the_new_fields_still_loads():
 
 def test_every_format_keeps_the_element_limit():
     from index.articles import MAX_ELEMENTS
-    from index.errors import ArticleError
 
     page = "<!DOCTYPE html><html><body>" + "<i>x</i>" * (MAX_ELEMENTS + 1) + "</body></html>"
     feed = '<rss version="2.0"><channel>' + "<i/>" * (MAX_ELEMENTS + 1) + "</channel></rss>"

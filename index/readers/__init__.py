@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import islice
 from pathlib import PurePath
 
 from index.articles import check_elements, content_hash, decode_text
@@ -24,7 +25,7 @@ _TABLE_HEADER = re.compile(r"\b(?:text|html)\b")
 
 def _json_lines(text: str) -> bool:
     """Return whether the first lines are each a whole JSON object (a seed's header is not)."""
-    lines = [line for line in text.split("\n", 6)[:6] if line.strip()][:5]
+    lines = list(islice((line for line in text.split("\n") if line.strip()), 5))
     try:
         return bool(lines) and all(isinstance(json.loads(line), dict) for line in lines)
     except ValueError:
@@ -45,6 +46,8 @@ def detect(text: str, path: str) -> str:
             return "feed"
         if _HTML.search(start[:4096]) or suffix in (".html", ".htm", ".xhtml"):
             return "page"
+        if start.startswith("<?xml"):
+            return "feed"  # XML that is no feed: the feed reader says so
         return "seed"  # a bare HTML fragment: a seed file missing its header says so
     first = start.split("\n", 1)[0].lower()
     if suffix in (".csv", ".tsv") or (
