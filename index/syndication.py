@@ -8,7 +8,7 @@ shingles at least NEAR). The copy with the longest text is kept; the others' lin
 
 from __future__ import annotations
 
-import hashlib
+import heapq
 import re
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -34,12 +34,12 @@ def link_key(url: str) -> str:
 
 
 def _shingles(text: str) -> frozenset[int]:
-    """Return the hashed five-word shingles of a text (stable across processes)."""
+    """Return the hashed five-word shingles of a text.
+
+    Python's own hash: salted per process, but shingles are only compared within one call.
+    """
     words = _WORD.findall(text.lower())
-    grams = (" ".join(words[i : i + SHINGLE]) for i in range(max(0, len(words) - SHINGLE + 1)))
-    return frozenset(
-        int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little") for g in grams
-    )
+    return frozenset(hash(tuple(words[i : i + SHINGLE])) for i in range(len(words) - SHINGLE + 1))
 
 
 class _Groups:
@@ -70,10 +70,11 @@ def _copies(articles: list[Article]) -> _Groups:
         key = link_key(article.url)
         if key:
             groups.join(by_link.setdefault(key, i), i)
-        for h in sorted(shingles[i])[:SKETCH]:
+        for h in heapq.nsmallest(SKETCH, shingles[i]):
             for j in buckets.setdefault(h, []):
-                if groups.find(i) == groups.find(j):
-                    continue
+                small, large = sorted((len(shingles[i]), len(shingles[j])))
+                if small < NEAR * large or groups.find(i) == groups.find(j):
+                    continue  # Jaccard is at most small / large
                 shared = len(shingles[i] & shingles[j])
                 if shared / len(shingles[i] | shingles[j]) >= NEAR:
                     groups.join(i, j)
