@@ -196,6 +196,8 @@ def test_format_is_chosen_by_content(tmp_path):
         assert detect(text, name) == kind, name
         assert detect(text, "no-extension") == kind, name  # content decides, not the name
     assert detect((SEEDS / SEED).read_text(), SEED) == "seed"
+    # A first line holding commas and the words "title" and "text" is still prose.
+    assert detect("Publisher changes title, text of its guide\n\nThe body.", "a.txt") == "text"
     sitemap = '<?xml version="1.0"?><urlset><url><loc>https://x.example/</loc></url></urlset>'
     with pytest.raises(ArticleError, match="not a readable feed"):
         read_file(sitemap.encode(), "sitemap.xml", "sitemap")

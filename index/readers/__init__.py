@@ -20,7 +20,7 @@ FORMATS = ("seed", "feed", "page", "jsonl", "csv", "text")
 _XML_PROLOGUE = re.compile(r"\A(?:\s|<\?[^>]*\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.S | re.I)
 _FEED_ROOT = re.compile(r"<(?:rss|feed|rdf:RDF)[\s>]", re.I)
 _HTML = re.compile(r"<!DOCTYPE\s+html|<html[\s>]", re.I)
-_TABLE_HEADER = re.compile(r"\b(?:text|html)\b")
+_CELL = re.compile(r"[,;\t]")
 
 
 def _json_lines(text: str) -> bool:
@@ -49,10 +49,8 @@ def detect(text: str, path: str) -> str:
         if start.startswith("<?xml"):
             return "feed"  # XML that is no feed: the feed reader says so
         return "seed"  # a bare HTML fragment: a seed file missing its header says so
-    first = start.split("\n", 1)[0].lower()
-    if suffix in (".csv", ".tsv") or (
-        any(d in first for d in ",;\t") and "title" in first and _TABLE_HEADER.search(first)
-    ):
+    header = {f.strip(' "').lower() for f in _CELL.split(start.split("\n", 1)[0])}
+    if suffix in (".csv", ".tsv") or ("title" in header and {"text", "html"} & header):
         return "csv"
     return "text"
 
