@@ -78,8 +78,10 @@ def _article_to_json(article: Article) -> dict:
 
 
 def _article_from_json(row: dict) -> Article:
+    # Rows written before #16 lack item, source_hash and also_published_at: the defaults apply.
     date = datetime.fromisoformat(row["date"]) if row.get("date") else None
-    return Article(**{**row, "date": date})
+    also = tuple(row.get("also_published_at") or ())
+    return Article(**{**row, "date": date, "also_published_at": also})
 
 
 def _fsync_dir(path: Path) -> None:

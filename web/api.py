@@ -124,6 +124,7 @@ def article(article_id: str) -> Response:
     out = _summary(found, snap.chunk_counts.get(article_id, 0))
     out["generation"] = snap.index.generation
     out["text"] = found.text
+    out["also_published_at"] = list(found.also_published_at)
     return jsonify(out)
 
 
