@@ -404,9 +404,10 @@ def serve_cmd(
     # --timeout is the heartbeat, not a request limit: a worker loading a big index is slow.
     command += ["--timeout", "120", "--access-logfile", "-"]
     environment = worker_environment(settings)
-    if not watch:
+    if watch:
+        _serve_and_watch(ctx, [*command, "web.wsgi:app"], environment, seeds, index_dir, poll)
+    else:  # gunicorn takes over this process
         os.execvpe(sys.executable, [*command, "web.wsgi:app"], environment)
-    _serve_and_watch(ctx, [*command, "web.wsgi:app"], environment, seeds, index_dir, poll)
 
 
 def _in_thread(work) -> None:
