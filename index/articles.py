@@ -38,7 +38,11 @@ class Article:
     author: str
     url: str
     text: str
-    content_hash: str
+    content_hash: str  # of the file's bytes; of the item's fields for one of many in a file
+    # Added by the multi-format readers (#16); defaults keep older articles.jsonl readable.
+    item: str = ""  # the item's key inside a feed or export file ("" for a one-article file)
+    source_hash: str = ""  # of the whole file's bytes ("" in indexes written before #16)
+    also_published_at: tuple[str, ...] = ()  # links of syndicated copies indexed as this one
 
 
 def content_hash(raw: bytes) -> str:
@@ -95,7 +99,7 @@ def parse_date(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _field(value: object, limit: int) -> str:
+def field_text(value: object, limit: int) -> str:
     """Return a header value as one line of valid text, at most limit characters."""
     text = " ".join(str(value or "").split())
     # A lone surrogate ("\\ud800" in the JSON header) is not text: the tokenizers raise on it.
@@ -103,8 +107,8 @@ def _field(value: object, limit: int) -> str:
     return text[:limit].strip()
 
 
-def parse_article(raw: bytes, path: str, article_id: str) -> Article:
-    """Parse the bytes of one article file; raise ArticleError saying why it is not one."""
+def decode_text(raw: bytes, path: str) -> str:
+    """Return a file's bytes as text with Unix line ends; raise ArticleError if it is not text."""
     if len(raw) > MAX_FILE_BYTES:
         raise ArticleError(
             path, f"file is too large ({len(raw):,} bytes, limit {MAX_FILE_BYTES:,})"
@@ -117,29 +121,40 @@ def parse_article(raw: bytes, path: str, article_id: str) -> Article:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise ArticleError(path, f"not UTF-8 text (bad byte at offset {err.start})") from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def check_elements(text: str, path: str) -> None:
+    """Raise ArticleError if the markup has more elements than any article (parsing costs)."""
+    elements = len(_START_TAG.findall(text))
+    if elements > MAX_ELEMENTS:
+        raise ArticleError(
+            path, f"too many HTML elements ({elements:,}, limit {MAX_ELEMENTS:,}): not an article"
+        )
+
+
+def parse_article(raw: bytes, path: str, article_id: str) -> Article:
+    """Parse the bytes of one seed file; raise ArticleError saying why it is not one."""
+    text = decode_text(raw, path)
     try:
         header_text, body = _split_header(text)
         header = parse_header(header_text)
     except ValueError as err:  # json.JSONDecodeError is a ValueError
         raise ArticleError(path, f"broken JSON header: {err}") from None
-    elements = len(_START_TAG.findall(body))
-    if elements > MAX_ELEMENTS:
-        raise ArticleError(
-            path, f"too many HTML elements ({elements:,}, limit {MAX_ELEMENTS:,}): not an article"
-        )
+    check_elements(body, path)
     clean, url = clean_html(body)
     if not clean:
         raise ArticleError(path, "no body text")
     return Article(
         id=article_id,
         path=path,
-        title=_field(header.get("title") or Path(path).stem, MAX_TITLE_CHARS),
+        title=field_text(header.get("title") or Path(path).stem, MAX_TITLE_CHARS),
         date=parse_date(header.get("date")),
-        author=_field(header.get("author"), MAX_AUTHOR_CHARS),
-        url=_field(header.get("url") or url, MAX_URL_CHARS),
+        author=field_text(header.get("author"), MAX_AUTHOR_CHARS),
+        url=field_text(header.get("url") or url, MAX_URL_CHARS),
         text=clean,
         content_hash=content_hash(raw),
+        source_hash=content_hash(raw),
     )
 
 

@@ -26,6 +26,7 @@ from index.store import (
     remove_stale,
     save_index,
 )
+from index.syndication import merge_copies
 from index.vector_store import FaissBackend, StoreBackend
 
 LOCK = "lock"
@@ -53,6 +54,16 @@ class BuildReport:
     def changed(self) -> bool:
         """Return whether this build published a new generation."""
         return bool(self.added or self.updated or self.removed) or self.generation is not None
+
+    def summary(self) -> str:
+        """Return the one line `qa index` (and each --watch rebuild) prints."""
+        return (
+            f"{self.articles} articles, {self.chunks} chunks in {self.seconds:.1f}s: "
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped; "
+            f"{self.embedded} chunks embedded"
+            + (f"; published {self.generation}" if self.generation else "; index unchanged")
+        )
 
     def to_json(self) -> dict:
         """Return the report as plain JSON types."""
@@ -189,21 +200,48 @@ def _read_seed(path: Path) -> bytes | Skipped:
         return Skipped(str(path), f"cannot read: {err.strerror}")
 
 
+def _reuse(
+    article: Article, prev: Index | None, by_hash: dict[str, Article]
+) -> tuple[tuple[Chunk, ...] | None, np.ndarray | None]:
+    """Return the chunks and rows of the previous generation that still fit this article."""
+    old = by_hash.get(article.content_hash)
+    if prev is None or old is None or old.text != article.text:
+        return None, None
+    rows = prev.rows_by_article.get(old.id, np.zeros(0, dtype=np.int64))
+    chunks = tuple(
+        replace(prev.chunks[r], id=f"{article.id}#{n}", article_id=article.id)
+        for n, r in enumerate(rows)
+    )
+    return chunks, rows
+
+
+def _changed(article: Article, old: Article) -> bool:
+    """Return whether an article differs from its previous version (text or its copies)."""
+    return (
+        old.content_hash != article.content_hash
+        or old.also_published_at != article.also_published_at
+    )
+
+
 def plan(
     seeds_dir: Path, scan: SeedScan, prev: Index | None, parser: ParserProcess, notes: list[str]
 ) -> Plan:
     """Compare the seed files with the previous generation by content hash.
 
-    New or changed files are parsed by `parser` (a child process with a time budget).
+    A one-article file with the same bytes as before is not read again. Other new or changed
+    files are read by `parser` (a child process with a time budget); each article read
+    keeps its previous vectors when its own hash is unchanged, so a feed that gains items
+    embeds only those. Syndicated copies are then merged (index.syndication).
     """
     prev_articles = prev.articles if prev else {}
-    prev_by_hash = {a.content_hash: a for a in prev_articles.values()}
+    by_hash = {a.content_hash: a for a in prev_articles.values()}
+    by_file: dict[str, list[Article]] = {}
+    for old in prev_articles.values():
+        by_file.setdefault(old.source_hash or old.content_hash, []).append(old)
     skipped: list[Skipped] = list(scan.skipped)
-    kept: list[tuple[Article, tuple[Chunk, ...] | None]] = []
-    reused: dict[str, np.ndarray] = {}
+    found: list[Article] = []
     seen: dict[str, str] = {}
     ids: set[str] = set()
-    status: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
     for path in scan.files:
         raw = _read_seed(path)
         if isinstance(raw, Skipped):
@@ -214,29 +252,36 @@ def plan(
             skipped.append(Skipped(str(path), f"duplicate of {seen[digest]}"))
             continue
         aid = _unique(article_id(seeds_dir, path), ids)
-        old = prev_by_hash.get(digest)
-        if old is not None:  # same bytes as before: reuse its parse and its vectors
-            rows = prev.rows_by_article.get(old.id, np.zeros(0, dtype=np.int64))
-            chunks = tuple(
-                replace(prev.chunks[r], id=f"{aid}#{n}", article_id=aid)
-                for n, r in enumerate(rows)
-            )
-            kept.append((replace(old, id=aid, path=str(path)), chunks))
-            reused[aid] = rows
-        else:
+        olds = by_file.get(digest, [])
+        if len(olds) == 1 and not olds[0].item:  # same bytes as before: reuse its parse
+            found.append(replace(olds[0], id=aid, path=str(path), also_published_at=()))
+        else:  # a feed or export is read again (milliseconds): its items may be copies
             try:
-                kept.append((parser.parse(raw, str(path), aid), None))
+                reading = parser.read(raw, str(path), aid)
             except ArticleError as err:
                 skipped.append(Skipped(str(path), err.reason))
                 continue
+            found.extend(reading.articles)
+            skipped.extend(reading.skipped)
         seen[digest] = str(path)
         ids.add(aid)
-        if aid not in prev_articles:
-            status["added"].append(aid)
-        elif prev_articles[aid].content_hash != digest:
-            status["updated"].append(aid)
+    kept_articles, copies = merge_copies(found)
+    skipped.extend(copies)
+    kept: list[tuple[Article, tuple[Chunk, ...] | None]] = []
+    reused: dict[str, np.ndarray] = {}
+    status: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
+    for article in kept_articles:
+        chunks, rows = _reuse(article, prev, by_hash)
+        kept.append((article, chunks))
+        if rows is not None:
+            reused[article.id] = rows
+        old = prev_articles.get(article.id)
+        if old is None:
+            status["added"].append(article.id)
+        elif _changed(article, old):
+            status["updated"].append(article.id)
         else:
-            status["unchanged"].append(aid)
+            status["unchanged"].append(article.id)
     removed = sorted(set(prev_articles) - {a.id for a, _ in kept})
     report = BuildReport(
         added=tuple(status["added"]),

@@ -76,7 +76,8 @@ def author_key(author: str) -> int:
 
 def _article_meta(a: Article) -> str:
     date = a.date.isoformat() if a.date else None
-    return json.dumps([a.id, a.path, a.title, date, a.author, a.url, a.content_hash])
+    fields = [a.id, a.path, a.title, date, a.author, a.url, a.content_hash]
+    return json.dumps([*fields, a.item, a.source_hash, list(a.also_published_at)])
 
 
 def write_corpus(folder: Path, articles: Sequence[Article], chunks: Sequence[Chunk]) -> None:
@@ -124,9 +125,10 @@ def _article_reader(meta: Strings, texts: Strings) -> Callable[[int], Article]:
     """Return a cached reader of whole articles by row (a question reads a few of them)."""
 
     def read(row: int) -> Article:
-        aid, path, title, date, author, url, digest = json.loads(meta[row])
+        aid, path, title, date, author, url, digest, item, source, also = json.loads(meta[row])
         when = datetime.fromisoformat(date) if date else None
-        return Article(aid, path, title, when, author, url, texts[row], digest)
+        text = texts[row]
+        return Article(aid, path, title, when, author, url, text, digest, item, source, tuple(also))
 
     return lru_cache(maxsize=ARTICLE_CACHE)(read)
 

@@ -24,14 +24,17 @@ from index.vector_store import VECTORS_FILE, FaissStore
 LEGACY_FORMAT = 2
 
 
+def article_from_row(row: dict) -> Article:
+    """Return the article of one articles.jsonl row."""
+    # Rows written before #16 lack item, source_hash and also_published_at: the defaults apply.
+    date = datetime.fromisoformat(row["date"]) if row.get("date") else None
+    also = tuple(row.get("also_published_at") or ())
+    return Article(**{**row, "date": date, "also_published_at": also})
+
+
 def _articles(gen: Path) -> list[Article]:
-    out = []
     with open(gen / "articles.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            date = datetime.fromisoformat(row["date"]) if row.get("date") else None
-            out.append(Article(**{**row, "date": date}))
-    return out
+        return [article_from_row(json.loads(line)) for line in fh]
 
 
 def _chunks(gen: Path, articles: dict[str, Article]) -> list[Chunk]:

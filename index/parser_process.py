@@ -1,4 +1,4 @@
-"""Parse article files in a child process, so that one that takes too long can be abandoned.
+"""Read article files (any format, index.readers) in a child process that can be abandoned.
 
 Cleaning is linear now, but the parser under it is not always: Python's html.parser takes
 27-40 s on 48 KB of "<a " repeated (CVE-2025-6069 class; 96 KB: nearly 3 minutes), and a
@@ -20,8 +20,9 @@ import sys
 from multiprocessing.connection import Connection
 from types import TracebackType
 
-from index.articles import Article, parse_article
+from index.articles import Article
 from index.errors import ArticleError
+from index.readers import Reading, read_file
 from index.settings import child_environment
 
 PARSE_SECONDS = 20.0  # a real article parses in milliseconds; the worst honest one in ~2 s
@@ -48,7 +49,14 @@ class ParserProcess:
         self.close()
 
     def parse(self, raw: bytes, path: str, article_id: str) -> Article:
-        """Parse one file's bytes; raise ArticleError if it is not an article or is too slow."""
+        """Parse a one-article file's bytes; raise ArticleError if it holds none or is too slow."""
+        reading = self.read(raw, path, article_id)
+        if not reading.articles:
+            raise ArticleError(path, "; ".join(s.reason for s in reading.skipped) or "no article")
+        return reading.articles[0]
+
+    def read(self, raw: bytes, path: str, article_id: str) -> Reading:
+        """Read one file of any format (index.readers); raise ArticleError as parse does."""
         if self._child is None:
             self._start()
         assert self._send is not None and self._recv is not None
@@ -119,7 +127,7 @@ def serve() -> None:
         except EOFError:
             return
         try:
-            answer: Article | str = parse_article(raw, path, article_id)
+            answer: Reading | str = read_file(raw, path, article_id)
         except ArticleError as err:
             answer = err.reason
         answers.send_bytes(pickle.dumps(answer))

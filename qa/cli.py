@@ -115,17 +115,77 @@ def export_onnx_cmd(force: bool) -> None:
     click.echo(f"ONNX export ready in {folder}")
 
 
+def _rebuilder(ctx: click.Context, seeds: Path, index_dir: Path, embedder=None, after=None):
+    """Return what --watch runs on each settled change: an incremental build, one log line."""
+    from datetime import datetime
+
+    from index.build import build
+
+    def rebuild() -> None:
+        stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+        try:
+            report = build(seeds, index_dir, embedder or _embedder(ctx), backend=_backend(ctx))
+        except _core_errors() as err:  # an emptied folder, a build held elsewhere: watch on
+            click.echo(f"{stamp} rebuild failed: {err}", err=True)
+            return
+        if after is not None:
+            after()
+        click.echo(f"{stamp} {report.summary()}", err=True)
+
+    return rebuild
+
+
+def _watch(
+    ctx: click.Context, seeds: Path, rebuild, poll: bool, stop=None, catch_up: bool = False
+) -> None:
+    """Rebuild after each settled change in the seeds folder until Ctrl-C (or `stop`).
+
+    catch_up: rebuild once at the start too (`qa serve` has not just built, `qa index` has).
+    """
+    import contextlib
+    import threading
+
+    from index.watcher import SeedsWatcher
+
+    stop = stop or ctx.obj.get("watch_stop") or threading.Event()  # a test may stop it
+    how = "polling" if poll else "inotify, else polling"
+    click.echo(f"watching {seeds} for changes ({how}); Ctrl-C stops", err=True)
+    watcher = SeedsWatcher(seeds, rebuild, polling=poll, catch_up=catch_up)
+    ctx.obj["watcher"] = watcher  # a test waits on watcher.watching before changing files
+    with contextlib.suppress(KeyboardInterrupt):
+        watcher.run(stop)
+
+
+_watch_option = click.option(
+    "--watch",
+    is_flag=True,
+    help="Then watch the seeds folder: rebuild after each change, one log line each.",
+)
+_poll_option = click.option(
+    "--poll", is_flag=True, help="With --watch: look at the folder every 0.5 s, not via inotify."
+)
+
+
 @cli.command("index")
 @_seeds_option
 @_index_option
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@_watch_option
+@_poll_option
 @click.pass_context
 def index_cmd(
-    ctx: click.Context, seeds: Path, index_dir: Path, full: bool, quiet: bool, as_json: bool
+    ctx: click.Context,
+    seeds: Path,
+    index_dir: Path,
+    full: bool,
+    quiet: bool,
+    as_json: bool,
+    watch: bool,
+    poll: bool,
 ) -> None:
-    """Build or update the index from the seeds folder."""
+    """Build or update the index from the seeds folder (feeds, pages, exports, text too)."""
     from index.build import build, seed_files
 
     try:
@@ -155,18 +215,14 @@ def index_cmd(
         raise QAError(str(err)) from None
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
-        return
-    click.echo(
-        f"{report.articles} articles, {report.chunks} chunks in {report.seconds:.1f}s: "
-        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
-        f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
-        f"{report.embedded} chunks embedded"
-        + (f"; published {report.generation}" if report.generation else "; index unchanged")
-    )
-    for note in report.notes:
-        click.echo(f"note: {note}", err=True)
-    for skip in report.skipped:
-        click.echo(f"skipped {skip.path}: {skip.reason}", err=True)
+    else:
+        click.echo(report.summary())
+        for note in report.notes:
+            click.echo(f"note: {note}", err=True)
+        for skip in report.skipped:
+            click.echo(f"skipped {skip.path}: {skip.reason}", err=True)
+    if watch:
+        _watch(ctx, seeds, _rebuilder(ctx, seeds, index_dir), poll)
 
 
 @cli.command("ask")
@@ -288,6 +344,8 @@ def ask_cmd(
 @click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
 @click.option("--no-rerank", is_flag=True, help="Skip the cross-encoder (faster, less precise).")
 @click.option("--no-read", is_flag=True, help="Skip the span reader (rules mark the answer).")
+@_watch_option
+@_poll_option
 @click.pass_context
 def serve_cmd(
     ctx: click.Context,
@@ -302,8 +360,14 @@ def serve_cmd(
     dev: bool,
     no_rerank: bool,
     no_read: bool,
+    watch: bool,
+    poll: bool,
 ) -> None:
-    """Serve the chat page and the JSON API (POST /api/rebuild needs NEWSQA_ADMIN_TOKEN)."""
+    """Serve the chat page and the JSON API (POST /api/rebuild needs NEWSQA_ADMIN_TOKEN).
+
+    With --watch, this process also rebuilds the index after each change in the seeds folder;
+    the workers pick up each new generation within a second (they follow `current`).
+    """
     settings = _settings(ctx)
     max_queue = max_queue or settings.max_queue
     if threads <= max_queue:  # else a full queue of questions could hold every thread
@@ -325,7 +389,12 @@ def serve_cmd(
     if dev:
         from web import create_app
 
-        create_app(settings=settings).run(host=host, port=port, threaded=True)
+        app = create_app(settings=settings)
+        if watch:  # the watcher builds with the app's own model, then switches it over
+            source = app.extensions["newsqa.index"]
+            rebuild = _rebuilder(ctx, seeds, index_dir, source.embedder, source.refresh)
+            _in_thread(lambda stop: _watch(ctx, seeds, rebuild, poll, stop, catch_up=True))
+        app.run(host=host, port=port, threaded=True)
         return
     # web/worker.py: gunicorn's threaded worker, where an idle or slow client holds no thread
     # (sync workers were each held by one idle socket: two of them stopped the service).
@@ -337,7 +406,46 @@ def serve_cmd(
     # The models load once in the master and are shared by the forked workers; each worker
     # loads the (mapped) index after the fork (web/wsgi.py, web/gunicorn_hooks.py).
     command += ["--preload", "--config", "python:web.gunicorn_hooks"]
-    os.execvpe(sys.executable, [*command, "web.wsgi:app"], worker_environment(settings))
+    environment = worker_environment(settings)
+    if watch:
+        _serve_and_watch(ctx, [*command, "web.wsgi:app"], environment, seeds, index_dir, poll)
+    else:  # gunicorn takes over this process
+        os.execvpe(sys.executable, [*command, "web.wsgi:app"], environment)
+
+
+def _in_thread(work) -> None:
+    """Run work(stop) in a daemon thread (it ends with the process)."""
+    import threading
+
+    stop = threading.Event()
+    threading.Thread(target=work, args=(stop,), name="newsqa-watch", daemon=True).start()
+
+
+def _serve_and_watch(
+    ctx: click.Context, command: list[str], env: dict, seeds: Path, index_dir: Path, poll: bool
+) -> None:
+    """Run gunicorn as a child and the watcher here; when either ends, end the other."""
+    import signal
+    import subprocess
+    import threading
+
+    server = subprocess.Popen(command, env=env)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # and so stop gunicorn
+
+    def server_ended() -> None:
+        server.wait()
+        stop.set()
+
+    threading.Thread(target=server_ended, daemon=True).start()
+    try:
+        _watch(ctx, seeds, _rebuilder(ctx, seeds, index_dir), poll, stop, catch_up=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if server.poll() is None:
+            server.terminate()
+            server.wait()
+    sys.exit(server.returncode or 0)
 
 
 @cli.command("eval")
@@ -368,6 +476,14 @@ def serve_cmd(
     is_flag=True,
     help="Only questions on the span reader's held-out articles (squad-dev).",
 )
+@click.option(
+    "--articles",
+    "articles_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="The articles asked about (default: DATA_DIR/articles).",
+)
+@click.option("--split", default=None, help='Only questions of this split ("calibration", "test").')
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.pass_context
 def eval_cmd(
@@ -378,12 +494,15 @@ def eval_cmd(
     off_topic: Path | None,
     workers: int,
     validation: bool,
+    articles_dir: Path | None,
+    split: str | None,
     as_json: bool,
 ) -> None:
-    """Measure answer quality on DATA_DIR (articles/ and questions.jsonl).
+    """Measure answer quality on DATA_DIR (questions.jsonl, and articles/ unless --articles).
 
     Every question is asked four ways in one run (BM25, dense, hybrid, hybrid + rerank),
-    plus off-topic questions that should be refused.
+    plus off-topic questions that should be refused (DATA_DIR/off_topic.jsonl if there is
+    one, else the bundled list).
     """
     from tqdm import tqdm
 
@@ -408,17 +527,25 @@ def eval_cmd(
             data_dir,
             index_dir,
             limit,
-            off_topic or OFF_TOPIC,
+            off_topic or _own_off_topic(data_dir) or OFF_TOPIC,
             progress,
             workers,
             _settings(ctx),
             articles,
+            split,
+            articles_dir,
         )
     except _core_errors() as err:
         raise QAError(str(err)) from None
     finally:
         bar.close()
     click.echo(json.dumps(results, indent=2) if as_json else format_table(results))
+
+
+def _own_off_topic(data_dir: Path) -> Path | None:
+    """Return the off-topic questions that come with an eval folder, if it has them."""
+    path = data_dir / "off_topic.jsonl"
+    return path if path.is_file() else None
 
 
 def main() -> None:

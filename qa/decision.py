@@ -8,9 +8,9 @@ from qa import timeline
 from qa.answer import Answer, Citation, Exact
 from qa.candidates import Candidates
 from qa.explain import explain
+from qa.kinds import DATES, answer_kind
 from qa.reading import Reader, Snippet
 from qa.retrieval import Retriever
-from qa.spans import DATE, answer_kind
 
 # Below these the top citation is taken not to answer the question (calibrated by `qa eval`
 # on squad-dev plus off-topic questions; see docs/evaluation.md): its cross-encoder logit when
@@ -74,6 +74,6 @@ class Decision:
         found = c.found[0] if c.found else None
         published = c.windows[0].passage.article.date
         date = None
-        if answer_kind(c.request.question) == DATE or timeline.is_relative(text):
+        if answer_kind(c.request.question) in DATES or timeline.is_relative(text):
             date = timeline.resolve(text, published.date() if published else None)
         return Exact(text, 0, found.probability if found else None, date)

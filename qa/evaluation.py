@@ -16,9 +16,9 @@ from index.embedding import Embedder
 from index.settings import Settings
 from index.store import store_backend
 from qa.answer import Answer
+from qa.kinds import answer_kind
 from qa.pipeline import Answerer
 from qa.scoring import exact_scores
-from qa.spans import answer_kind
 
 SAMPLE_SEED = 13
 TOP = 5
@@ -44,12 +44,21 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+def _jsonl(path: Path, split: str | None) -> list[dict]:
+    """Read the records of a JSONL file (only those of `split`, if given)."""
+    with open(path, encoding="utf-8") as fh:
+        records = [json.loads(line) for line in fh if line.strip()]
+    return [r for r in records if split is None or r.get("split") == split]
+
+
 def load_questions(
-    data_dir: Path, limit: int | None = None, articles: Collection[str] | None = None
+    data_dir: Path,
+    limit: int | None = None,
+    articles: Collection[str] | None = None,
+    split: str | None = None,
 ) -> list[dict]:
-    """Read questions.jsonl (only those on `articles`, if given); sample `limit` of them."""
-    with open(Path(data_dir) / "questions.jsonl", encoding="utf-8") as fh:
-        questions = [json.loads(line) for line in fh if line.strip()]
+    """Read questions.jsonl (only those on `articles`, of `split`); sample `limit` of them."""
+    questions = _jsonl(Path(data_dir) / "questions.jsonl", split)
     if articles is not None:
         questions = [q for q in questions if q.get("article") in articles]
     if limit is not None and limit < len(questions):
@@ -57,8 +66,10 @@ def load_questions(
     return questions
 
 
-def load_off_topic(path: Path = OFF_TOPIC) -> list[str]:
-    """Read one question per line; blank lines and # comments are skipped."""
+def load_off_topic(path: Path = OFF_TOPIC, split: str | None = None) -> list[str]:
+    """Read one question per line (# comments skipped), or JSONL records with a "question"."""
+    if Path(path).suffix == ".jsonl":
+        return [r["question"] for r in _jsonl(Path(path), split)]
     lines = Path(path).read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
@@ -123,7 +134,7 @@ def collect(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Ask every question under every variant, interleaved so timings are side by side."""
-    lists = ("ranks", "marks", "seconds", "conf", "off", "em", "f1", "kinds")
+    lists = ("ranks", "marks", "seconds", "conf", "off", "em", "f1", "kinds", "dates")
     stats = {name: {**{k: [] for k in lists}, "threshold": 0.0} for name, _, _ in variants}
     for n, q in enumerate([*questions, *({"question": t} for t in off_topic)], 1):
         for name, mode, rerank in variants:
@@ -144,6 +155,8 @@ def collect(
             s["em"].append(em)
             s["f1"].append(f1)
             s["kinds"].append(answer_kind(q["question"]) or "other")
+            if "date" in q:  # the words are a relative date: was it resolved to this day?
+                s["dates"].append(bool(answer.exact) and answer.exact.date == q["date"])
         if progress:
             progress(n, len(questions) + len(off_topic))
     return stats
@@ -193,6 +206,8 @@ def summarize(stats: dict) -> dict:
             "by_type": by_type(s),
             "p50_ms": float(np.percentile(s["seconds"], 50) * 1000) if s["seconds"] else 0.0,
         }
+        if s["dates"]:
+            out[name]["dates_resolved"] = [sum(s["dates"]), len(s["dates"])]
         if s["off"] and s["threshold"] is not None:
             out[name]["abstention"] = abstention(s["conf"], s["off"], s["threshold"])
     return out
@@ -250,8 +265,14 @@ def evaluate(
     workers: int = 1,
     settings: Settings | None = None,
     articles: Collection[str] | None = None,
+    split: str | None = None,
+    articles_dir: Path | None = None,
 ) -> dict:
-    """Build (or reuse) the index of data_dir/articles and score every variant on its questions.
+    """Build (or reuse) the index of the articles and score every variant on the questions.
+
+    The articles are data_dir/articles unless `articles_dir` says otherwise (the news
+    questions in eval/news are asked of seeds/); `split` keeps the questions, and off-topic
+    questions, marked with that split.
 
     With workers > 1 the questions are dealt round-robin to that many processes (each with
     its own models); every worker still runs all variants side by side, question by question.
@@ -261,9 +282,10 @@ def evaluate(
 
     settings = settings or Settings()
     embedder = configured_embedder(settings)
-    build(Path(data_dir) / "articles", index_dir, embedder, backend=store_backend(settings))
-    questions = load_questions(data_dir, limit, articles)
-    extra = load_off_topic(off_topic) if off_topic else []
+    articles_dir = articles_dir or Path(data_dir) / "articles"
+    build(articles_dir, index_dir, embedder, backend=store_backend(settings))
+    questions = load_questions(data_dir, limit, articles, split)
+    extra = load_off_topic(off_topic, split) if off_topic else []
     if workers <= 1:
         answerer = _answerer(index_dir, embedder, settings)
         answerer.ask("warm up the reranker and the term statistics", k=1)
@@ -321,5 +343,11 @@ def format_table(results: dict) -> str:
         f"best threshold on this run {a['calibrated']}"
         for name, r in results["variants"].items()
         if (a := r.get("abstention")) and name in ("hybrid", "hybrid+rerank")
+    ]
+    notes += [
+        f"relative dates resolved to the right day ({name}): {r['dates_resolved'][0]}"
+        f" of {r['dates_resolved'][1]}"
+        for name, r in results["variants"].items()
+        if r.get("dates_resolved") and name == last
     ]
     return "\n".join(rows + ([""] if notes else []) + notes)

@@ -19,6 +19,7 @@ from qa.candidates import Candidates
 from qa.decision import Decision
 from qa.extraction import Extraction, SpanReading
 from qa.followup import FollowUp, resolve
+from qa.kinds import answer_kind
 from qa.query import Filters, Request, Turn
 from qa.reading import Reader
 from qa.rerank import CrossEncoder
@@ -26,7 +27,6 @@ from qa.reranking import Reranking
 from qa.retrieval import Retriever
 from qa.search import Search
 from qa.selection import Selection
-from qa.spans import answer_kind
 from qa.terms import idf
 
 IDF_CACHE = 65_536  # terms whose weight a worker remembers (~100 bytes each)

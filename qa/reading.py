@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from index.chunking import split_sentences
+from qa.kinds import answer_kind
 from qa.retrieval import Passage
-from qa.spans import answer_kind, best_span, find_spans
+from qa.spans import best_span, find_spans
 from qa.terms import terms
 
 MAX_SNIPPET = 400

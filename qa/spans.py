@@ -1,10 +1,26 @@
-"""Guess what kind of answer a question wants, and find the span of that kind in a text."""
+"""Find the spans of a text that are of the kind of answer a question wants (qa.kinds)."""
 
 from __future__ import annotations
 
 import re
 
 from index.lexical import terms
+from qa.gazetteer import is_city, is_country
+from qa.kinds import (
+    CITY,
+    COUNT,
+    COUNTRY,
+    DATE,
+    MONEY,
+    NAME,
+    NAMES,
+    NUMBER,
+    ORGANIZATION,
+    PERCENT,
+    PERSON,
+    PLACE,
+    YEAR,
+)
 
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
@@ -50,67 +66,36 @@ _DATE = re.compile(
 _CAPWORD = r"[A-Z](?:[\w'’&-]|\.(?=\w))*"  # a period only inside, as in "U.S"
 _NAME = re.compile(rf"\b{_CAPWORD}(?:\s(?:of|de|van|von|the|and|for|&)?\s?{_CAPWORD})*")
 
-MONEY, NUMBER, PERCENT, DATE, PERSON, PLACE, NAME = (
-    "money",
-    "number",
-    "percent",
-    "date",
-    "person",
-    "place",
-    "name",
-)
-KINDS = (MONEY, NUMBER, PERCENT, DATE, PERSON, PLACE, NAME)
-_PATTERNS = {
-    MONEY: (_MONEY, _NUMBER),
-    PERCENT: (_PERCENT, _NUMBER),
-    NUMBER: (_NUMBER,),
-    DATE: (_DATE,),
-    PERSON: (_NAME,),
-    PLACE: (_NAME,),
-    NAME: (_NAME,),
-}
-_NAMES = (PERSON, PLACE, NAME)
+_YEAR_ONLY = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
 
-# The question word decides first: "when did Alibaba invest?" wants a date, not money.
-_WH_RULES = (
-    (r"\bhow much\b|\bwhat (?:price|amount|sum)\b", MONEY),
-    (r"\bwhat (?:percent(?:age)?|share|proportion|fraction)\b|\bhow many percent\b", PERCENT),
-    (
-        r"\bhow (?:many|long|old|far|large|big|tall|high|fast|often|deep|wide|heavy)\b"
-        r"|\bwhat (?:number|size|length|distance|population|age)\b",
-        NUMBER,
-    ),
-    (
-        r"\bwhen\b|\bsince when\b|\b(?:what|which|in what) (?:year|date|day|month|time|"
-        r"century|decade|era|period|season)\b",
-        DATE,
-    ),
-    (r"\b(?:who|whom|whose)\b", PERSON),
-    # The head noun of "which/what X" says the kind, not only the wh-word: "which pop star",
-    # "what company's CEO", "which footballer" want a person; "which tech company" a name.
-    (
-        r"\b(?:which|what)(?: \w+)?? (?:person|people|man|woman|singer|star|actor|actress|"
-        r"player|footballer|athlete|president|ceo|chief executive|founder|co-founder|executive|"
-        r"leader|politician|author|writer|journalist|reporter|minister|king|queen|prince|"
-        r"musician|rapper|artist|director|coach|investor|billionaire|entrepreneur|scientist|"
-        r"engineer|analyst|spokesperson|spokesman|spokeswoman)s?\b",
-        PERSON,
-    ),
-    (
-        r"\bwhere\b|\b(?:what|which|in what|in which) (?:city|country|state|place|town|region|"
-        r"continent|area|county|province|location|island|river|nation)\b",
-        PLACE,
-    ),
-    (r"\bwhich\b|\bwhat (?:is|was|were|are) the name\b|\bwhat (?:company|team|group)\b", NAME),
-)
-# Without a telling question word, the topic may still say the answer is an amount of money.
-_TOPIC_RULES = (
-    (
-        r"\b(?:cost|worth|valued|valuation|paid|pay|price|raised?|invest(?:ed|ment)?|funding)\b",
-        MONEY,
-    ),
-)
-_RULES = tuple((re.compile(p, re.I), kind) for p, kind in _WH_RULES + _TOPIC_RULES)
+
+def _not_year(span: str) -> bool:
+    """Return whether a number is something else than a bare year ("how many" is no 2012)."""
+    return not _YEAR.fullmatch(span)
+
+
+def _organization(name: str) -> bool:
+    """Return whether a name may be an organisation: at least no country or city."""
+    return not (is_country(name) or is_city(name))
+
+
+# Per kind, the patterns to try in order (a later one only when the earlier find nothing),
+# each with a test a match must pass: "which country" wants a name the gazetteer knows as a
+# country, and falls back to any name only when the text holds none.
+_PATTERNS = {
+    MONEY: ((_MONEY, None), (_NUMBER, None)),
+    PERCENT: ((_PERCENT, None), (_NUMBER, None)),
+    NUMBER: ((_NUMBER, None),),
+    COUNT: ((_NUMBER, _not_year),),
+    DATE: ((_DATE, None),),
+    YEAR: ((_YEAR_ONLY, None), (_DATE, None)),
+    PERSON: ((_NAME, None),),
+    ORGANIZATION: ((_NAME, _organization), (_NAME, None)),
+    COUNTRY: ((_NAME, is_country), (_NAME, None)),
+    CITY: ((_NAME, is_city), (_NAME, None)),
+    PLACE: ((_NAME, None),),
+    NAME: ((_NAME, None),),
+}
 _ENUMERATOR = re.compile(r"(?<![^\n])\d{1,2}\.\s")
 # Capitalised only because they open a sentence, or calendar words: never a name on their own.
 _NOT_NAME_TEXT = """
@@ -125,20 +110,8 @@ _NOT_NAMES = frozenset(_NOT_NAME_TEXT.split())
 _PLACE_CUE = re.compile(r"\b(?:in|at|from|near|to|into|across|outside|inside)\s$", re.I)
 _WORD = re.compile(r"\w+")
 _CURRENCY = frozenset("$€£¥₹")
-_LEADS = frozenset(("in", "from", "to", "by", "for", "of", "on", "at", "during", "since", "and"))
 _YEAR = re.compile(r"(?:1[0-9]|20)\d\d")
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)[\"'“‘(]?$")
-
-
-def answer_kind(question: str) -> str | None:
-    """Return the kind of answer a question asks for (money, date, person...), or None."""
-    for pattern, kind in _RULES:
-        for m in pattern.finditer(question):
-            # "What does Doctor Who do?": a capitalised wh-word inside a question is a name.
-            lead = question[: m.start()].strip().lower()
-            if question[m.start()].islower() or not lead or lead in _LEADS:
-                return kind
-    return None
 
 
 def _trim_name(text: str, start: int, end: int, asked: set[str]) -> tuple[int, int] | None:
@@ -177,22 +150,23 @@ def find_spans(
     if kind is None:
         return []
     asked = {w.lower() for w in _WORD.findall(f"{question} {context}")}
-    for pattern in _PATTERNS[kind][:1] if exact else _PATTERNS[kind]:
+    for pattern, accept in _PATTERNS[kind][:1] if exact else _PATTERNS[kind]:
         spans = []
         for m in pattern.finditer(text):
-            if kind in _NAMES:
+            if kind in NAMES:
                 trimmed = _trim_name(text, m.start(), m.end(), asked)
                 if trimmed is None or text[trimmed[1] : trimmed[1] + 1] in _CURRENCY:
                     continue  # "US" of "US$200 million" is no name
-                spans.append(trimmed)
+                if accept is None or accept(text[trimmed[0] : trimmed[1]]):
+                    spans.append(trimmed)
                 continue
             span = m.group().strip(" ,.")
             words = _WORD.findall(span)
             if not span or (words and all(w.lower() in asked for w in words)):
                 continue
             start = m.start() + m.group().index(span)
-            if _ENUMERATOR.match(text, start):
-                continue  # "3. The company..." — a list number, not an answer
+            if _ENUMERATOR.match(text, start) or (accept and not accept(span)):
+                continue  # "3. The company..." is a list number, not an answer
             spans.append((start, start + len(span)))
         if spans:
             return spans
@@ -219,13 +193,13 @@ def best_span(
         a, b = span
         outside = [p for p in anchors if not a <= p < b]
         gap = min((a - p if p < a else p - b for p in outside), default=len(text))
-        if kind == PLACE and _PLACE_CUE.search(text[max(0, a - 12) : a]):
+        if kind in (PLACE, CITY, COUNTRY) and _PLACE_CUE.search(text[max(0, a - 12) : a]):
             gap -= 15  # "in Santa Clara": a preposition of place is strong evidence
-        if kind in (NUMBER, MONEY, PERCENT) and _YEAR.fullmatch(text[a:b]):
+        if kind in (NUMBER, COUNT, MONEY, PERCENT) and _YEAR.fullmatch(text[a:b]):
             gap += 30  # a bare year is rarely the amount asked for
-        if kind == NUMBER and _ENDS_IN_UNIT.search(text[a:b]):
+        if kind in (NUMBER, COUNT) and _ENDS_IN_UNIT.search(text[a:b]):
             gap -= 20  # "617 ft", "three years": a measured quantity, more likely than a count
-        if kind in _NAMES and " " not in text[a:b] and _SENTENCE_START.search(text[:a]):
+        if kind in NAMES and " " not in text[a:b] and _SENTENCE_START.search(text[:a]):
             gap += 40  # one capitalised word opening a sentence is often no name at all
         return gap, a
 

@@ -95,7 +95,7 @@ def test_one_run_scores_every_variant(eval_dir, tmp_path, fake_embedder):
     assert table.splitlines()[0].split()[-4:] == ["EM", "F1", "p50", "ms"]
     # three variants, the by-type table of the last one, then the abstention line
     kinds = results["hybrid"]["by_type"]
-    assert {k: t["questions"] for k, t in kinds.items()} == {"money": 2, "name": 1}
+    assert {k: t["questions"] for k, t in kinds.items()} == {"money": 2, "organization": 1}
     assert len(table.splitlines()) == 2 + 3 + 3 + len(kinds) + 2
     for r in results.values():  # the rules' highlight is the exact answer without the reader
         assert 0 <= r["exact_em"] <= r["exact_f1"] <= 1

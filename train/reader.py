@@ -17,7 +17,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import click
@@ -68,6 +68,7 @@ class Hyper:
     warmup: float = WARMUP
     weight_decay: float = WEIGHT_DECAY
     max_answer_tokens: int = MAX_ANSWER_TOKENS
+    answer_variants: int = 1
     optimizer: str = "AdamW, linear warm-up then decay, grad clip 1.0"
 
 
@@ -78,6 +79,25 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def with_variants(examples: Sequence[Example], most: int) -> list[Example]:
+    """Repeat each example once per distinct gold answer found in its paragraph (up to most).
+
+    SQuAD dev has three annotators per question who often cut the answer differently
+    ("Denver Broncos" / "the Denver Broncos"); training on each cut teaches the boundaries
+    that the F1 scoring (best over the golds) accepts, from the same 20 articles.
+    """
+    out: list[Example] = []
+    for e in examples:
+        seen: set[str] = set()
+        for answer in (e.answer_text, *e.answers):
+            start = e.context.find(answer) if answer.strip() else -1
+            if start < 0 or answer in seen or len(seen) >= most:
+                continue
+            seen.add(answer)
+            out.append(replace(e, answer_start=start, answer_text=answer))
+    return out
 
 
 def featurize(tokenizer, examples: Sequence[Example], max_length: int, stride: int) -> dict:
@@ -350,6 +370,7 @@ def quantize(source: Path, folder: Path) -> None:
 @click.option("--stride", default=STRIDE, show_default=True)
 @click.option("--threads", default=2, show_default=True)
 @click.option("--bf16/--fp32", default=True, show_default=True, help="Autocast training.")
+@click.option("--answer-variants", default=1, show_default=True, help="Answer cuts per question.")
 @click.option("--max-steps", default=0, help="Stop after this many steps (to time a step).")
 @click.option("--reuse", is_flag=True, help="Skip training: export the checkpoint in --work.")
 def main(**opts) -> None:
@@ -394,7 +415,9 @@ def main(**opts) -> None:
     else:
         torch.manual_seed(hyper.seed)  # the fresh qa_outputs head
         model = AutoModelForQuestionAnswering.from_pretrained(base)
-        enc = featurize(tokenizer, train_set, hyper.max_length, hyper.stride)
+        taught = with_variants(train_set, hyper.answer_variants)
+        print(f"{len(taught)} training examples ({hyper.answer_variants} answer cuts at most)")
+        enc = featurize(tokenizer, taught, hyper.max_length, hyper.stride)
         print(f"{len(enc['input_ids'])} training windows", flush=True)
         sample = valid_set[::4]  # a progress check only: the run never picks by it
 

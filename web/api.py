@@ -122,6 +122,7 @@ def article(article_id: str) -> Response:
     out = _summary(found, snap.chunk_count(article_id))
     out["generation"] = snap.index.generation
     out["text"] = found.text
+    out["also_published_at"] = list(found.also_published_at)
     return jsonify(out)
 
 
