@@ -119,9 +119,15 @@ class ReplicaBackend:
     """
 
     kind = "faiss"  # what the build machine's own folder holds
+    publishes_replicas = True  # a FAISS generation without a replica record is rewritten
 
     def __init__(self, config: ReplicaConfig) -> None:
         self.config = config
+
+    @property
+    def is_lite(self) -> bool:
+        """Return whether replicas read a Lite file (one process may open it)."""
+        return self.config.is_lite
 
     def write(
         self,

@@ -118,3 +118,16 @@ def test_incremental_rebuild_inserts_only_the_changed_article(
     assert len(after.corpus.admitted(None, None, None)) == second.chunks
     hit = Answerer(after, fake_embedder, rerank=False, read=False).ask("Quokka Labs raised")
     assert hit.citations and hit.citations[0].title == "Quokka Labs raises money"
+
+
+def test_an_unchanged_faiss_index_is_published_for_replicas(
+    tiny_seeds, tmp_path, fake_embedder, replica_config
+):
+    build(tiny_seeds, tmp_path / "ix", fake_embedder)  # plain FAISS: nothing in Milvus yet
+    fake_embedder.texts_seen = 0
+    report = build(
+        tiny_seeds, tmp_path / "ix", fake_embedder, backend=ReplicaBackend(replica_config)
+    )
+    assert report.generation and fake_embedder.texts_seen == 0  # vectors reused
+    assert "publishing" in " ".join(report.notes)
+    assert len(MilvusGenerations(replica_config).load().corpus) == report.chunks
