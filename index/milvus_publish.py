@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import numpy as np
 
@@ -32,6 +33,8 @@ from index.milvus_rows import (
     alive,
     ensure_collections,
 )
+
+T = TypeVar("T")
 
 # The fields each collection stores (the BM25 `sparse` field is the function's output).
 FIELDS = {
@@ -108,9 +111,16 @@ def _rewrite(client, what: str, name: str, ids: list[int], gen_to: int) -> None:
 
 
 def sync(
-    client, config: ReplicaConfig, what: str, generation: int, wanted: dict[str, dict], next_id: int
+    client,
+    config: ReplicaConfig,
+    what: str,
+    generation: int,
+    wanted: Mapping[str, T],
+    fields: Callable[[T], dict],
+    next_id: int,
 ) -> Synced:
-    """Make generation `generation` see exactly the `wanted` rows (key -> fields)."""
+    """Make generation `generation` see exactly the `wanted` rows (key -> what `fields` turns
+    into a row's fields; called only for rows that are inserted)."""
     name, pk = config.name(what), PRIMARY[what]
     previous = generation - 1
     client.delete(name, filter=f"gen_from >= {generation}")  # a crashed build's rows
@@ -120,23 +130,35 @@ def sync(
     reopen = [row for key, (row, to) in seen.items() if key in wanted and to != OPEN]
     _rewrite(client, what, name, close, generation)
     _rewrite(client, what, name, reopen, OPEN)  # closed by a build that then crashed
-    fresh = []
-    for key, fields in wanted.items():
-        if key not in seen:
-            fresh.append(fields | {pk: next_id, "key": key, "gen_from": generation, "gen_to": OPEN})
-            next_id += 1
-    for i in range(0, len(fresh), INSERT_BATCH):
-        client.insert(name, fresh[i : i + INSERT_BATCH])
-    return Synced(len(fresh), len(close), next_id)
+    batch: list[dict] = []
+    inserted = 0
+    for key, value in wanted.items():
+        if key in seen:
+            continue
+        bounds = {pk: next_id, "key": key, "gen_from": generation, "gen_to": OPEN}
+        batch.append(fields(value) | bounds)
+        next_id += 1
+        if len(batch) == INSERT_BATCH:  # a batch at a time: a first build of 1M rows is ~9 GB
+            client.insert(name, batch)  # as Python lists of floats
+            inserted, batch = inserted + len(batch), []
+    if batch:
+        client.insert(name, batch)
+    return Synced(inserted + len(batch), len(close), next_id)
 
 
-def _chunk_rows(
-    articles: dict[str, Article], chunks: list[Chunk], vectors: np.ndarray, model: str
-) -> dict[str, dict]:
-    out = {}
-    for chunk, vector in zip(chunks, vectors, strict=True):
+def _chunk_keys(articles: dict[str, Article], chunks: list[Chunk], model: str) -> dict[str, int]:
+    return {row_key(c, articles[c.article_id], model): i for i, c in enumerate(chunks)}
+
+
+def _chunk_fields(
+    articles: dict[str, Article], chunks: list[Chunk], vectors: np.ndarray
+) -> Callable[[int], dict]:
+    """Return the fields of chunk i (tokenised and converted only when it is inserted)."""
+
+    def fields(i: int) -> dict:
+        chunk = chunks[i]
         a = articles[chunk.article_id]
-        out[row_key(chunk, a, model)] = {
+        return {
             "chunk_id": chunk.id,
             "article_id": a.id,
             "start": chunk.start,
@@ -145,28 +167,34 @@ def _chunk_rows(
             "author": a.author.casefold(),
             "text": chunk.text,
             "terms": " ".join(terms(chunk.text))[:TERMS_MAX] or "-",
-            "vector": vector,  # converted to a list only if it is inserted
+            "vector": np.asarray(vectors[i], dtype=np.float32).tolist(),
         }
-    return out
+
+    return fields
 
 
-def _article_rows(articles: Iterable[Article]) -> dict[str, dict]:
+def _article_parts(articles: Iterable[Article]) -> dict[str, tuple[Article, int, str]]:
+    """Return each part's key -> (article, part number, metadata JSON)."""
     out = {}
     for a in articles:
         meta = _article_meta(a)
         digest = hashlib.sha1(f"{meta}\0{a.content_hash}".encode()).hexdigest()
-        parts = [a.text[i : i + PART_CHARS] for i in range(0, len(a.text), PART_CHARS)] or [""]
-        for n, text in enumerate(parts):
-            out[f"{digest}:{n}"] = {
-                "article_id": a.id,
-                "part": n,
-                "date": _timestamp(a.date),
-                "title": a.title if n == 0 else "",
-                "meta": meta if n == 0 else "",
-                "text": text,
-                "dummy": [0.0, 0.0],
-            }
+        for n in range(max(1, -(-len(a.text) // PART_CHARS))):
+            out[f"{digest}:{n}"] = (a, n, meta)
     return out
+
+
+def _article_fields(part: tuple[Article, int, str]) -> dict:
+    a, n, meta = part
+    return {
+        "article_id": a.id,
+        "part": n,
+        "date": _timestamp(a.date),
+        "title": a.title if n == 0 else "",
+        "meta": meta if n == 0 else "",
+        "text": a.text[n * PART_CHARS : (n + 1) * PART_CHARS],
+        "dummy": [0.0, 0.0],
+    }
 
 
 def _term_rows(chunks: list[Chunk]) -> dict[str, dict]:
@@ -194,16 +222,18 @@ def prepare(
         live = live_record(client, config) or {"generation": 0, "next_id": {}}
         generation = live["generation"] + 1
         wanted = {
-            "rows": _chunk_rows(articles, chunks, vectors, model),
-            "articles": _article_rows(articles.values()),
-            "terms": _term_rows(chunks),
+            "rows": (
+                _chunk_keys(articles, chunks, model),
+                _chunk_fields(articles, chunks, vectors),
+            ),
+            "articles": (_article_parts(articles.values()), _article_fields),
+            "terms": (_term_rows(chunks), dict),
         }
-        for fields in wanted["rows"].values():
-            fields["vector"] = np.asarray(fields["vector"], dtype=np.float32).tolist()
         done = {
-            what: sync(client, config, what, generation, rows, live["next_id"].get(what, 0))
-            for what, rows in wanted.items()
-        }
+            what: sync(client, config, what, generation, rows, fields,
+                       live["next_id"].get(what, 0))
+            for what, (rows, fields) in wanted.items()
+        }  # fmt: skip
     finally:
         conn.close()
     return {
