@@ -66,6 +66,8 @@ class Connection:
 
         self.config = config
         lite = config.uri if config.is_lite else None
+        if lite and not Path(lite).parent.is_dir():  # Lite would raise FileNotFoundError
+            raise StoreUnavailable(f"no Milvus Lite file at {lite} (build one with: qa index)")
         if lite:
             LITE.open(lite)
         try:

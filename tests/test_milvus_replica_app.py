@@ -140,3 +140,27 @@ def test_a_replica_started_while_milvus_is_down_loads_once_it_is_back(
     restart()
     again = _until(client, QUESTION)
     assert again.status_code == 200 and again.get_json()["citations"]
+
+
+def test_the_default_lite_file_serves_a_rebuild_through_the_api(
+    tiny_seeds, tmp_path, fake_embedder, monkeypatch
+):
+    from web import create_app
+
+    monkeypatch.setenv("NEWSQA_STORE", "milvus")
+    monkeypatch.setenv("NEWSQA_MILVUS_STATELESS", "1")
+    monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)  # Lite: milvus-replica.db in ix/
+    monkeypatch.delenv("NEWSQA_MILVUS_COLLECTION", raising=False)
+    config = {"TESTING": True, "RERANK": False, "READ": False, "RELOAD_INTERVAL": 0,
+              "INDEX_DIR": str(tmp_path / "ix"), "SEEDS_DIR": str(tiny_seeds),
+              "ADMIN_TOKEN": "secret"}  # fmt: skip
+    app = create_app(config, embedder=fake_embedder)
+    client = app.test_client()
+    assert client.post("/api/ask", json=QUESTION).status_code == 503
+    auth = {"Authorization": "Bearer secret"}
+    assert client.post("/api/rebuild", headers=auth).status_code == 202
+    app.extensions["newsqa.rebuilder"].wait(120)
+    assert (tmp_path / "ix" / "milvus-replica.db").is_file()
+    answer = client.post("/api/ask", json=QUESTION).get_json()
+    assert answer["citations"] and "Aliyun" in answer["citations"][0]["snippet"]
+    assert client.get("/healthz").get_json()["generation"] == "gen-000001"

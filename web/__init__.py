@@ -116,7 +116,7 @@ def create_app(
         source.index_dir,
         lambda: source.embedder,
         on_done=source.refresh,
-        backend=store_backend(settings),
+        backend=store_backend(settings.with_(index_dir=source.index_dir)),
     )
 
     from web import admin, api, chat, errors
