@@ -322,6 +322,8 @@ def _why_rewrite(prev: Index, backend: StoreBackend) -> str | None:
     """Return why an unchanged article set still needs a new generation (None: it doesn't)."""
     if prev.meta.get("store") != backend.kind:
         return f"moving the vectors to the {backend.kind} store (no re-embedding)"
+    if getattr(backend, "publishes_replicas", False) and "replica" not in prev.meta:
+        return "publishing the rows stateless replicas read into Milvus (no re-embedding)"
     if prev.meta.get("format") != FORMAT_VERSION:
         return f"writing format {FORMAT_VERSION} (no re-embedding)"
     return None

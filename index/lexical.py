@@ -7,11 +7,15 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import Stemmer
 
 from index.errors import IndexFormatError
+
+if TYPE_CHECKING:
+    from index.vector_store import Scope
 
 LEXICAL_DIR = "bm25"  # inside a generation folder, next to vectors.faiss
 _STOPWORD_TEXT = """
@@ -116,9 +120,30 @@ class Lexical:
         """
         return DocumentFrequencies(self._bm25), len(self)
 
+    def search(self, query: str, k: int, scope: Scope | None = None) -> list[tuple[int, float]]:
+        """Return up to k (row, BM25 score) pairs with a positive score, best first.
+
+        The same call as a stateless replica's BM25 in Milvus (index/milvus_replica.py).
+        """
+        if not len(self) or k < 1:
+            return []
+        return top_positive(self.scores(query), None if scope is None else scope.rows, k)
+
     def scores(self, query: str) -> np.ndarray:
         """Return the BM25 score of every document for the query (0 where no term matches)."""
         tokens = terms(query)
         if not tokens:  # bm25s indexes tokens[0]: an empty list is an error there
             return np.zeros(len(self), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+
+def top_positive(scores: np.ndarray, rows: np.ndarray | None, k: int) -> list[tuple[int, float]]:
+    """Return the k best (row, score) pairs with a positive score, best first, ties by row."""
+    if rows is not None:
+        scores = scores[rows]
+    hits = np.flatnonzero(scores > 0)
+    if len(hits) > k:
+        hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
+    hits = hits[np.lexsort((hits, -scores[hits]))]
+    ids = rows[hits] if rows is not None else hits
+    return [(int(i), float(s)) for i, s in zip(ids, scores[hits], strict=True)]

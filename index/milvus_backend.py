@@ -22,8 +22,16 @@ from index.milvus import (
     row_key,
     sync_generation,
 )
+from index.milvus_rows import ReplicaConfig
 from index.settings import Settings
 from index.vector_store import EVERYTHING, FaissBackend, FaissStore, Hits, Scope
+
+
+def replica_config(settings: Settings) -> ReplicaConfig:
+    """Return where stateless replicas' rows live, as NEWSQA_MILVUS_* describe."""
+    return ReplicaConfig.of(
+        settings.milvus_uri, settings.milvus_token, settings.milvus_collection, settings.index_dir
+    )
 
 
 class MilvusStore:
@@ -60,8 +68,10 @@ class MilvusBackend:
         self.config = config or MilvusConfig()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> MilvusBackend:
+    def from_settings(cls, settings: Settings) -> MilvusBackend | ReplicaBackend:
         """Return the backend that NEWSQA_MILVUS_* describe."""
+        if settings.milvus_stateless:
+            return ReplicaBackend(replica_config(settings))
         return cls(
             MilvusConfig.of(settings.milvus_uri, settings.milvus_token, settings.milvus_collection)
         )
@@ -98,3 +108,48 @@ class MilvusBackend:
         if len(search.keys) != len(corpus):
             raise ValueError(f"{len(search.keys)} Milvus row keys for {len(corpus)} chunks")
         return MilvusStore(search, folder, len(corpus))
+
+
+class ReplicaBackend:
+    """Keep the build machine's FAISS generation, and publish it for stateless replicas.
+
+    The folder stays the build machine's source of truth (incremental builds diff against it
+    and reuse its vectors); the rows replicas need go into Milvus as a diff before the folder
+    switches `current`, and the Milvus record switches right after it.
+    """
+
+    kind = "faiss"  # what the build machine's own folder holds
+    publishes_replicas = True  # a FAISS generation without a replica record is rewritten
+
+    def __init__(self, config: ReplicaConfig) -> None:
+        self.config = config
+
+    @property
+    def is_lite(self) -> bool:
+        """Return whether replicas read a Lite file (one process may open it)."""
+        return self.config.is_lite
+
+    def write(
+        self,
+        folder: Path,
+        articles: dict[str, Article],
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        model: str,
+        previous: Path | None,
+    ) -> tuple[dict, list[str]]:
+        """Write the FAISS files, then insert the rows replicas of the next generation need."""
+        from index.milvus_publish import prepare
+
+        meta, _ = FaissBackend().write(folder, articles, chunks, vectors, model, previous)
+        return meta | {"replica": prepare(self.config, articles, chunks, vectors, model)}, []
+
+    def published(self, folder: Path, meta: dict, stale: list[str]) -> None:
+        """Switch the replicas' record to this generation (the atomic step they follow)."""
+        from index.milvus_publish import switch
+
+        switch(self.config, meta["replica"])
+
+    def open(self, folder: Path, meta: dict, corpus: Corpus) -> FaissStore:
+        """Map the FAISS files (a build machine reads its own folder)."""
+        return FaissStore.read(folder)

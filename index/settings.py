@@ -58,6 +58,9 @@ class Settings:
     milvus_uri: str = _var("NEWSQA_MILVUS_URI", "", "Milvus server URL (empty: Lite files)")
     milvus_token: str = _var("NEWSQA_MILVUS_TOKEN", "", "Milvus token or user:password")
     milvus_collection: str = _var("NEWSQA_MILVUS_COLLECTION", "", "empty: one per index folder")
+    milvus_stateless: bool = _var(
+        "NEWSQA_MILVUS_STATELESS", False, "1: replicas read all from Milvus, no index folder"
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -269,6 +269,22 @@ def load_index(
     return Index(index_dir, name, meta, corpus, store, lexical)
 
 
+@dataclass(frozen=True)
+class FolderGenerations:
+    """The generations of an index folder, followed through its `current` pointer."""
+
+    index_dir: Path
+    backend: StoreBackend | None = None  # lends a Milvus server's credentials to the loads
+
+    def current(self) -> str | None:
+        """Return the live generation's name, or None if nothing was published."""
+        return current_generation(self.index_dir)
+
+    def load(self, model: str | None = None) -> Index:
+        """Load the live generation."""
+        return load_index(self.index_dir, model, self.backend)
+
+
 def load_legacy(index_dir: Path, model: str) -> Index | None:
     """Return the live generation if it is format 2 (before #14), converted for one build to
     reuse its vectors; None if it is not format 2. Raise IndexFormatError if unreadable."""

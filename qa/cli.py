@@ -30,18 +30,19 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
 
 
-def _backend(ctx: click.Context):
-    """Return the vector store backend the settings name."""
+def _backend(ctx: click.Context, index_dir: Path | None = None):
+    """Return the vector store backend the settings name (for this index folder if given)."""
     from index.store import store_backend
 
-    return store_backend(_settings(ctx))
+    settings = _settings(ctx)
+    return store_backend(settings.with_(index_dir=index_dir) if index_dir else settings)
 
 
 def _processes_for(ctx: click.Context, index_dir: Path, processes: int, doing: str) -> int:
     """Return how many processes may open the index: one if it lives in a Milvus Lite file."""
     from index.store import serves_milvus_lite
 
-    if processes > 1 and serves_milvus_lite(index_dir, _backend(ctx)):
+    if processes > 1 and serves_milvus_lite(index_dir, _backend(ctx, index_dir)):
         click.echo(
             f"Milvus Lite lets one process open its file: {doing} with 1 process "
             "(a Milvus server, NEWSQA_MILVUS_URI=http://..., has no such limit)",
@@ -124,7 +125,8 @@ def _rebuilder(ctx: click.Context, seeds: Path, index_dir: Path, embedder=None, 
     def rebuild() -> None:
         stamp = datetime.now().astimezone().isoformat(timespec="seconds")
         try:
-            report = build(seeds, index_dir, embedder or _embedder(ctx), backend=_backend(ctx))
+            backend = _backend(ctx, index_dir)
+            report = build(seeds, index_dir, embedder or _embedder(ctx), backend=backend)
         except _core_errors() as err:  # an emptied folder, a build held elsewhere: watch on
             click.echo(f"{stamp} rebuild failed: {err}", err=True)
             return
@@ -207,7 +209,12 @@ def index_cmd(
             bar.update(done - bar.n)
 
         report = build(
-            seeds, index_dir, _embedder(ctx), full=full, progress=progress, backend=_backend(ctx)
+            seeds,
+            index_dir,
+            _embedder(ctx),
+            full=full,
+            progress=progress,
+            backend=_backend(ctx, index_dir),
         )
         if bar is not None:
             bar.close()
@@ -277,7 +284,7 @@ def ask_cmd(
         check_question(question)  # fail fast, before the model loads
         filters = Filters.from_json({"after": after, "before": before, "author": author})
         # Before the model loads: a missing index fails fast.
-        index = load_index(index_dir, backend=_backend(ctx))
+        index = load_index(index_dir, backend=_backend(ctx, index_dir))
         settings = _settings(ctx)
         answerer = Answerer(
             index,

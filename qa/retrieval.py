@@ -38,18 +38,6 @@ def fuse(rankings: Sequence[Sequence[Passage]], c: int = RRF_C) -> list[Passage]
     return [replace(first[row], score=scores[row]) for row in order]
 
 
-def _top(scores: np.ndarray, rows: np.ndarray | None, k: int) -> list[tuple[int, float]]:
-    """Return the k best (row, score) pairs with a positive score, best first, ties by row."""
-    if rows is not None:
-        scores = scores[rows]
-    hits = np.flatnonzero(scores > 0)
-    if len(hits) > k:
-        hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
-    hits = hits[np.lexsort((hits, -scores[hits]))]
-    ids = rows[hits] if rows is not None else hits
-    return [(int(i), float(s)) for i, s in zip(ids, scores[hits], strict=True)]
-
-
 class Retriever:
     """Search one index two ways over the same rows: BM25 on terms, inner product on vectors."""
 
@@ -61,11 +49,11 @@ class Retriever:
         chunk = self.index.corpus.chunk(row)
         return Passage(chunk, self.index.corpus.article(chunk.article_id), score, row)
 
-    def bm25(self, query: str, k: int, rows: np.ndarray | None = None) -> list[Passage]:
-        """Return up to k passages by BM25 score, only from `rows` if given."""
+    def bm25(self, query: str, k: int, scope: Scope = EVERYTHING) -> list[Passage]:
+        """Return up to k passages by BM25 score, only from the scope's rows."""
         if not len(self.index.corpus) or k < 1:
             return []
-        return [self._passage(r, s) for r, s in _top(self.index.lexical.scores(query), rows, k)]
+        return [self._passage(r, s) for r, s in self.index.lexical.search(query, k, scope)]
 
     def embed(self, query: str) -> np.ndarray:
         """Return the query's unit vector, shape (1, dim)."""

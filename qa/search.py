@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from index.vector_store import Scope
 from qa.candidates import Candidates
 from qa.retrieval import Passage, Retriever, fuse
 
@@ -26,7 +27,7 @@ class Search:
     def __call__(self, c: Candidates) -> Candidates:
         """Fill in the BM25, dense and fused lists (and the query vector)."""
         text, mode = c.query.text, c.request.mode
-        bm25 = self.retriever.bm25(text, DEPTH, c.scope.rows) if mode != "dense" else []
+        bm25 = self.retriever.bm25(text, DEPTH, c.scope) if mode != "dense" else []
         vector = self.retriever.embed(text)  # for dense search and the confidence
         dense = self.retriever.dense(vector, DEPTH, c.scope) if mode != "bm25" else []
         lists = [r for r in (bm25, dense, self._previous_article(c)) if r]
@@ -44,4 +45,4 @@ class Search:
             return []
         if c.scope.rows is not None:
             own = np.intersect1d(own, c.scope.rows)
-        return self.retriever.bm25(c.query.text, DEPTH, own)
+        return self.retriever.bm25(c.query.text, DEPTH, Scope(own))

@@ -103,7 +103,7 @@ def test_filter_rows_come_before_ranking(fake_index, fake_embedder):
     assert not retriever.bm25(question, 1)[0].article.id.startswith("Bird")
     matching = int((fake_index.lexical.scores(question)[rows] > 0).sum())
     assert matching >= 3
-    for hits in (retriever.bm25(question, 3, rows), retriever.dense(question, 3, Scope(rows))):
+    for hits in (retriever.bm25(question, 3, Scope(rows)), retriever.dense(question, 3, Scope(rows))):
         assert len(hits) == 3
         assert all(h.article.id.startswith("Bird") for h in hits)
 

@@ -21,6 +21,16 @@ CSP = (
 )
 
 
+def _replica_generations(settings: Settings, index_dir: Path):  # noqa: ANN202
+    """Return the Milvus record a stateless replica follows (None: follow the folder)."""
+    if settings.store != "milvus" or not settings.milvus_stateless:
+        return None
+    from index.milvus_backend import replica_config
+    from index.milvus_replica import MilvusGenerations
+
+    return MilvusGenerations(replica_config(settings.with_(index_dir=index_dir)), index_dir)
+
+
 def _index_source(
     app: Flask,
     settings: Settings,
@@ -48,6 +58,7 @@ def _index_source(
             "threads": settings.threads,
         },
         backend=store_backend(settings),
+        generations=_replica_generations(settings, Path(app.config["INDEX_DIR"])),
     )
     if isinstance(index, Index):
         source.adopt(index)
@@ -105,7 +116,7 @@ def create_app(
         source.index_dir,
         lambda: source.embedder,
         on_done=source.refresh,
-        backend=store_backend(settings),
+        backend=store_backend(settings.with_(index_dir=source.index_dir)),
     )
 
     from web import admin, api, chat, errors

@@ -8,14 +8,18 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.embedding import Embedder
 from index.errors import IndexError_, IndexNotFound, StoreUnavailable
-from index.store import Index, current_generation, load_index
+from index.store import FolderGenerations, Index
 from index.vector_store import StoreBackend
 from qa.pipeline import Answerer
+
+if TYPE_CHECKING:
+    from index.milvus_replica import MilvusGenerations
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +93,9 @@ class FixedIndex:
 class LiveIndex:
     """Own the index folder and the model; follow `current` to the newest generation.
 
+    A stateless replica passes `generations` (index/milvus_replica.py): it follows the
+    record in Milvus instead of a folder's `current`, and loads everything from Milvus.
+
     The model is loaded once (on first need) and reused by every generation. A request takes a
     snapshot and answers from it to the end, so a swap never changes a request half way. The
     `current` pointer is read at most once per `interval` seconds; the load happens in the one
@@ -105,9 +112,10 @@ class LiveIndex:
         clock: Callable[[], float] = time.monotonic,
         options: Mapping[str, object] | None = None,
         backend: StoreBackend | None = None,
+        generations: FolderGenerations | MilvusGenerations | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
-        self.backend = backend  # lends a Milvus server's credentials to the loads
+        self.generations = generations or FolderGenerations(self.index_dir, backend)
         self.options = dict(options or {})  # keyword arguments for each Answerer (e.g. rerank)
         self.model = model
         self.interval = interval
@@ -207,12 +215,18 @@ class LiveIndex:
 
     def _check(self) -> None:
         self._checked = self._clock()
-        name = current_generation(self.index_dir)
+        try:
+            name = self.generations.current()
+        except StoreUnavailable as err:  # a replica's Milvus is down: say so, look again later
+            self._store_error = err
+            log.warning("cannot read the live generation: %s", err)
+            return
+        self._store_error = None
         loaded = self._snapshot.index.generation if self._snapshot else None
         if name is None or name in (loaded, self._failed):
             return
         try:
-            index = load_index(self.index_dir, backend=self.backend)
+            index = self.generations.load()
             answerer = self._answerer(index)
             answerer.ask("warm up", k=1)  # pay lazy setup (term statistics) before serving
         except IndexNotFound as err:  # `current` vanished between the two reads
