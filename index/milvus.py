@@ -38,6 +38,15 @@ NO_DATE = -(2**62)  # undated articles: below every bound, so a date filter excl
 # Milvus Lite's gRPC server accepts a client ping at most every 5 minutes and answers pymilvus'
 # default 10 s keepalive with GOAWAY "too_many_pings"; a unix socket needs no keepalive.
 LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 2**31 - 1}
+# A server over TCP keeps a keepalive (half-open connections), but no more often than gRPC's
+# default server policy allows (5 minutes): Lite's engine on a port answered 10 s pings with
+# GOAWAY "too_many_pings" when a connection lived long enough (seen in CI).
+SERVER_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 300_000}
+
+
+def grpc_options(lite: bool) -> dict:
+    """Return the MilvusClient keyword for the gRPC channel options of Lite or a server."""
+    return {"grpc_options": LITE_GRPC_OPTIONS if lite else SERVER_GRPC_OPTIONS}
 
 
 @dataclass(frozen=True)
@@ -191,7 +200,7 @@ class MilvusVectors:
         self.name = config.collection or COLLECTION
         uri = uri or config.uri
         lite_path = uri if config.is_lite else None
-        options = {"grpc_options": LITE_GRPC_OPTIONS} if lite_path else {}
+        options = grpc_options(bool(lite_path))
         if lite_path:
             LITE.open(lite_path)
         try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import StoreUnavailable
-from index.milvus import LITE, LITE_GRPC_OPTIONS, _close_client, public_uri
+from index.milvus import LITE, _close_client, grpc_options, public_uri
 
 OPEN = 2**62  # gen_to of a row no generation has dropped yet
 PREFIX = "newsqa"  # collection names' prefix when NEWSQA_MILVUS_COLLECTION names none
@@ -71,7 +71,7 @@ class Connection:
         if lite:
             LITE.open(lite)
         try:
-            options = {"grpc_options": LITE_GRPC_OPTIONS} if lite else {}
+            options = grpc_options(bool(lite))
             self.client = MilvusClient(
                 uri=config.uri, token=config.token, dedicated=True, **options
             )
