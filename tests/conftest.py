@@ -166,6 +166,26 @@ def milvus_server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture
+def engine(tmp_path):
+    """A Milvus engine on a TCP port that a test may stop and start again on the same data."""
+    pytest.importorskip("milvus_lite")
+    from tests.milvus_engine import free_port, start
+
+    port, folder = free_port(), tmp_path / "engine"
+    folder.mkdir()
+    running = {"server": start(folder, port)}
+
+    def restart() -> None:
+        running["server"] = start(folder, port)
+
+    def stop() -> None:
+        running["server"].stop()
+
+    yield f"http://127.0.0.1:{port}", stop, restart
+    running["server"].stop()
+
+
 @pytest.fixture(params=["lite", "server"])
 def milvus_env(request, monkeypatch) -> str:
     """Point Milvus builds at a Lite file per generation, or at the shared test server.

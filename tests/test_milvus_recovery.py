@@ -8,28 +8,10 @@ import pytest
 
 pytest.importorskip("milvus_lite")
 
-from tests.milvus_engine import free_port, start  # noqa: E402
 
 pytestmark = [pytest.mark.milvus, pytest.mark.slow]
 
 QUESTION = {"question": "How much will Alibaba invest in Aliyun?"}
-
-
-@pytest.fixture
-def engine(tmp_path):
-    """A Milvus engine on a TCP port that a test may stop and start again on the same data."""
-    port, folder = free_port(), tmp_path / "engine"
-    folder.mkdir()
-    running = {"server": start(folder, port)}
-
-    def restart() -> None:
-        running["server"] = start(folder, port)
-
-    def stop() -> None:
-        running["server"].stop()
-
-    yield f"http://127.0.0.1:{port}", stop, restart
-    running["server"].stop()
 
 
 def _app(index_dir, tiny_seeds, fake_embedder, monkeypatch, uri):

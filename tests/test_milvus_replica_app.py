@@ -12,7 +12,6 @@ pytest.importorskip("milvus_lite")
 from index.build import build  # noqa: E402
 from index.milvus_backend import ReplicaBackend  # noqa: E402
 from index.milvus_rows import ReplicaConfig  # noqa: E402
-from tests.milvus_engine import free_port, start  # noqa: E402
 
 pytestmark = [pytest.mark.milvus, pytest.mark.slow]
 
@@ -94,23 +93,6 @@ def test_a_lite_replica_in_one_process_with_its_builds(
         "/api/ask", json=QUESTION | {"filters": {"after": "2099-01-01"}}
     ).get_json()
     assert filtered["citations"] == []
-
-
-@pytest.fixture
-def engine(tmp_path):
-    """A Milvus engine on a TCP port that a test may stop and start again on the same data."""
-    port, folder = free_port(), tmp_path / "engine"
-    folder.mkdir()
-    running = {"server": start(folder, port)}
-
-    def restart() -> None:
-        running["server"] = start(folder, port)
-
-    def stop() -> None:
-        running["server"].stop()
-
-    yield f"http://127.0.0.1:{port}", stop, restart
-    running["server"].stop()
 
 
 def test_a_replica_answers_503_while_milvus_is_down_and_recovers(
