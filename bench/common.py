@@ -110,7 +110,7 @@ def cpu_seconds(pid: int) -> float:
 def real_index() -> Path:
     """Return an index of the default corpus (built once with the default embedder, then reused)."""
     from index.build import build
-    from index.embedding import load_embedder
+    from index.embedder.runtime import load_embedder
 
     folder = VAR / "real-index"
     build(SEEDS, folder, load_embedder())
@@ -147,7 +147,7 @@ def real_texts() -> list[str]:
 
 def real_vectors() -> np.ndarray:
     """Return the fp32 embeddings of real_texts() (computed once, then cached in var/bench)."""
-    from index.embedding import load_embedder
+    from index.embedder.runtime import load_embedder
 
     texts = real_texts()
     key = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:10]
@@ -166,7 +166,7 @@ def real_vectors() -> np.ndarray:
 def _source_key() -> str:
     """Name what decides a generation's contents: another format or IVF setting rebuilds."""
     import index.store as store
-    import index.vector_store as vs
+    import index.stores.faiss_store as vs
 
     lexical = (REPO / "index" / "lexical.py").exists()
     parts = (store.FORMAT_VERSION, vs.IVF_THRESHOLD, "ivf", vs.IVF_TRAIN_PER_LIST)
@@ -176,7 +176,7 @@ def _source_key() -> str:
 @contextlib.contextmanager
 def _memoised_terms() -> Iterator[None]:
     """Stem each distinct text once while building: replicas repeat the same few texts."""
-    import index.lexical as lexical
+    import index.stores.bm25 as lexical
 
     original = lexical.terms
     lexical.terms = functools.lru_cache(maxsize=None)(original)

@@ -19,13 +19,13 @@ import time
 import numpy as np
 
 from bench.common import QUESTIONS, machine_note, percentiles, real_index, say, table
-from index.embedding import BACKENDS, load_embedder
+from index.embedder.runtime import BACKENDS, load_embedder
 from index.store import load_index
 
 COLD = """
 import time, sys
 started = time.perf_counter()
-from index.embedding import load_embedder
+from index.embedder.runtime import load_embedder
 e = load_embedder(backend=sys.argv[1], threads=1)
 e.encode(["Who founded Stripe?"])
 seconds = time.perf_counter() - started

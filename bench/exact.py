@@ -15,9 +15,9 @@ import argparse
 import time
 
 from bench.common import machine_note, percentiles, real_index, say, table
-from index.embedding import load_embedder
+from index.embedder.runtime import load_embedder
 from qa.pipeline import Answerer
-from qa.reranking import RERANK_WINDOWS
+from qa.stages.reranking import RERANK_WINDOWS
 
 BEFORE_WINDOWS = 16  # what the cross-encoder rescored before the reader (commit 5e91d8e)
 CONFIGS = {  # name: (snippets reranked, reader on)
@@ -56,8 +56,10 @@ def main() -> None:
     rows = [(name, *(f"{x:.0f}" for x in percentiles(t))) for name, t in times.items()]
     table("ask latency, ms", ("pipeline", "p50", "p95", "p99"), rows)
     before, now, more = (percentiles(t)[0] for t in times.values())
-    say(f"p50 ratio to before #13: now {now / before:.3f}, rerank {BEFORE_WINDOWS} + reader "
-        f"{more / before:.3f} ({len(times[name])} asks each)")
+    say(
+        f"p50 ratio to before #13: now {now / before:.3f}, rerank {BEFORE_WINDOWS} + reader "
+        f"{more / before:.3f} ({len(times[name])} asks each)"
+    )
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ RETRY_AFTER = 2.0  # what the server sends with a 503 (web/gate.py)
 Q = "/api/ask"
 NESTED = b"[" * 10_000 + b"]" * 10_000
 
+
 def _ask(question: str, **extra: object) -> bytes:
     return json.dumps({"question": question, **extra}).encode()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.common import SEEDS, machine_note, say, table
 from index.build import build
-from index.embedding import load_embedder
+from index.embedder.runtime import load_embedder
 from index.settings import Settings
 from index.store import load_index
 

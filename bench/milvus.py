@@ -22,7 +22,7 @@ import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
-from index.milvus import (
+from index.stores.milvus.engine import (
     LITE_FILE,
     MilvusConfig,
     MilvusVectors,

@@ -24,9 +24,9 @@ from bench.shared import ask_ms, smaps
 def milvus_copy(size: int) -> Path:
     """Return the synthetic index of `size` chunks written through the Milvus Lite backend."""
     from index.errors import IndexError_
-    from index.milvus import MilvusConfig
-    from index.milvus_backend import MilvusBackend
     from index.store import load_index, save_index
+    from index.stores.milvus.backend import MilvusBackend
+    from index.stores.milvus.engine import MilvusConfig
 
     source = synthetic_index(size)[0]
     folder = VAR / f"{source.name}-milvus-lite"

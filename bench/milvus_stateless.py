@@ -1,7 +1,7 @@
 """Stateless replicas on Milvus Lite vs local FAISS, side by side: memory, p50 ask, citations.
 
 Memory and latency: the synthetic generations of docs/performance.md (bench/common
-.synthetic_index) are published into one Milvus Lite file per size (index/milvus_publish.py);
+.synthetic_index) are published into one Milvus Lite file per size (index/stores/milvus/publish.py);
 `qa serve --no-rerank` runs one worker on the FAISS folder, then one with
 NEWSQA_MILVUS_STATELESS=1 and no index folder at all (`--index` names a folder that does not
 exist). Each worker is measured after answering (smaps_rollup), and the Lite server beside it.
@@ -28,9 +28,9 @@ SQUAD = Path(__file__).resolve().parents[2] / "shared" / "eval" / "squad-dev"
 
 def published(folder: Path, lite: Path) -> Path:
     """Publish a local generation into a Lite file of its own (once; reused by later runs)."""
-    from index.milvus_publish import live_record, prepare, switch
-    from index.milvus_rows import Connection, ReplicaConfig
     from index.store import load_index
+    from index.stores.milvus.publish import live_record, prepare, switch
+    from index.stores.milvus.rows import Connection, ReplicaConfig
 
     config = ReplicaConfig(str(lite))
     index = load_index(folder)
@@ -86,11 +86,11 @@ def memory_and_latency(sizes: list[int], rounds: int) -> None:
 def parity(limit: int) -> None:
     """Ask the first `limit` squad-dev questions locally and of a stateless replica."""
     from index.build import build
-    from index.embedding import load_embedder
-    from index.milvus_replica import MilvusGenerations
-    from index.milvus_rows import ReplicaConfig
+    from index.embedder.runtime import load_embedder
     from index.store import load_index
-    from qa.evaluation import first_hit, load_questions
+    from index.stores.milvus.replica import MilvusGenerations
+    from index.stores.milvus.rows import ReplicaConfig
+    from qa.evaluation.run import first_hit, load_questions
     from qa.pipeline import Answerer
 
     embedder = load_embedder()

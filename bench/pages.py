@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from index.cleaning import clean_html
-from index.readers import read_file
+from index.sources.cleaning import clean_html
+from index.sources.formats import read_file
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
@@ -41,9 +41,9 @@ def main() -> None:
         path = FORMATS / "pages" / name
         raw = path.read_bytes()
         extractors = {
-            "trafilatura": lambda raw=raw, path=path: read_file(raw, str(path), "p")
-            .articles[0]
-            .text,
+            "trafilatura": lambda raw=raw, path=path: (
+                read_file(raw, str(path), "p").articles[0].text
+            ),
             "BeautifulSoup only": lambda raw=raw: clean_html(raw.decode())[0],
         }
         for label, extract in extractors.items():

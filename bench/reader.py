@@ -15,7 +15,7 @@ import time
 
 from bench.common import machine_note, say, synthetic_index, table
 from index.store import load_index
-from qa.terms import document_frequencies
+from qa.text.terms import document_frequencies
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from index.build import build
-from index.embedding import load_embedder
+from index.embedder.runtime import load_embedder
 
 REPO = Path(__file__).resolve().parent.parent
 

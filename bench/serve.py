@@ -35,9 +35,9 @@ from bench.common import (
     synthetic_index,
     table,
 )
-from index.embedding import load_embedder
+from index.embedder.runtime import load_embedder
 from index.store import load_index
-from index.vector_store import vector_index_kind
+from index.stores.faiss_store import vector_index_kind
 from qa.pipeline import Answerer
 
 SIZES = "1000,10000,100000,1000000"

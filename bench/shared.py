@@ -120,7 +120,7 @@ def recall_at_10(folder: Path) -> tuple[str, float]:
     """Return the store's vector index kind and its recall@10 against exact search."""
     import numpy as np
 
-    from index.embedding import load_embedder
+    from index.embedder.runtime import load_embedder
     from index.store import load_index
 
     index = load_index(folder)

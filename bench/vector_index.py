@@ -19,7 +19,7 @@ import time
 import faiss
 import numpy as np
 
-import index.vector_store as store
+import index.stores.faiss_store as store
 from bench.common import (
     NOISE,
     QUESTIONS,
@@ -32,9 +32,9 @@ from bench.common import (
     say,
 )
 from bench.common import table as print_table
-from index.embedding import load_embedder
+from index.embedder.runtime import load_embedder
 from index.store import load_index
-from index.vector_store import make_vector_index
+from index.stores.faiss_store import make_vector_index
 
 SIZES = "1000,5000,10000,real,50000,100000,1000000"
 EFS = (16, 32, 64, 128, 256)  # nprobe values tried

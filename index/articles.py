@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from index.cleaning import clean_html
 from index.errors import ArticleError
+from index.sources.cleaning import clean_html
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a news article is a few KB; 5 MB is surely not one
 

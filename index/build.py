@@ -14,10 +14,11 @@ import numpy as np
 
 from index.articles import MAX_FILE_BYTES, Article, ArticleError, content_hash
 from index.chunking import Chunk, chunk_text
-from index.embedding import Embedder
+from index.embedder.runtime import Embedder
 from index.errors import BuildLocked, IndexFormatError, IndexNotFound, SeedsError
-from index.parser_process import PARSE_SECONDS, ParserProcess
-from index.seeds import SeedScan, Skipped, article_id, read_seed, scan_seeds
+from index.sources.parser_process import PARSE_SECONDS, ParserProcess
+from index.sources.seeds import SeedScan, Skipped, article_id, read_seed, scan_seeds
+from index.sources.syndication import merge_copies
 from index.store import (
     FORMAT_VERSION,
     Index,
@@ -26,8 +27,7 @@ from index.store import (
     remove_stale,
     save_index,
 )
-from index.syndication import merge_copies
-from index.vector_store import FaissBackend, StoreBackend
+from index.stores.faiss_store import FaissBackend, StoreBackend
 
 LOCK = "lock"
 EMBED_SLICE = 256  # texts per encode call: large enough to batch well, small for progress
@@ -83,7 +83,7 @@ class BuildReport:
 
 
 def seed_files(seeds_dir: Path) -> list[Path]:
-    """List the article files under seeds_dir (see index.seeds.scan_seeds), sorted."""
+    """List the article files under seeds_dir (see index.sources.seeds.scan_seeds), sorted."""
     return list(scan_seeds(seeds_dir).files)
 
 
@@ -231,7 +231,7 @@ def plan(
     A one-article file with the same bytes as before is not read again. Other new or changed
     files are read by `parser` (a child process with a time budget); each article read
     keeps its previous vectors when its own hash is unchanged, so a feed that gains items
-    embeds only those. Syndicated copies are then merged (index.syndication).
+    embeds only those. Syndicated copies are then merged (index.sources.syndication).
     """
     prev_articles = prev.articles if prev else {}
     by_hash = {a.content_hash: a for a in prev_articles.values()}

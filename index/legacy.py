@@ -19,7 +19,7 @@ from index.chunking import Chunk
 from index.columns import write_array
 from index.corpus import DiskCorpus, write_corpus
 from index.errors import IndexFormatError
-from index.vector_store import VECTORS_FILE, FaissStore
+from index.stores.faiss_store import VECTORS_FILE, FaissStore
 
 LEGACY_FORMAT = 2
 

@@ -18,9 +18,9 @@ from index.chunking import Chunk
 from index.corpus import CORPUS_DIR, Corpus, DiskCorpus, write_corpus
 from index.corpus_views import ArticleView, ChunkView, RowsView
 from index.errors import IndexFormatError, IndexNotFound
-from index.lexical import LEXICAL_DIR, Lexical
 from index.settings import Settings
-from index.vector_store import FaissBackend, StoreBackend, VectorStore
+from index.stores.bm25 import LEXICAL_DIR, Lexical
+from index.stores.faiss_store import FaissBackend, StoreBackend, VectorStore
 
 # 2: every generation has BM25 and records its store (format 1 allowed neither to be missing).
 # 3: articles and chunks in mapped columns (corpus/), vectors in vectors.npy (+ an IVF index
@@ -31,7 +31,7 @@ FORMAT_VERSION = 3
 def store_backend(settings: Settings) -> StoreBackend:
     """Return the backend that builds write to, as the settings name it."""
     if settings.store == "milvus":
-        from index.milvus_backend import MilvusBackend
+        from index.stores.milvus.backend import MilvusBackend
 
         return MilvusBackend.from_settings(settings)
     return FaissBackend()
@@ -42,7 +42,7 @@ def _backend_for(kind: str, given: StoreBackend | None) -> StoreBackend:
     if given is not None and given.kind == kind:
         return given  # it carries the credentials (a Milvus server's token)
     if kind == "milvus":
-        from index.milvus_backend import MilvusBackend
+        from index.stores.milvus.backend import MilvusBackend
 
         return MilvusBackend()
     if kind == "faiss":
@@ -219,7 +219,7 @@ def remove_stale(index_dir: Path) -> None:
 
 def _check_meta(gen: Path, meta: dict, model: str | None) -> None:
     """Refuse a generation this version cannot read, saying how to rebuild it."""
-    from index.milvus import ROW_KEYS
+    from index.stores.milvus.engine import ROW_KEYS
 
     if meta.get("format") != FORMAT_VERSION:
         raise IndexFormatError(

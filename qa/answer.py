@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qa.explain import Explanation
-from qa.reading import Snippet
+from qa.text.snippets import Snippet
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.vector_store import Scope
+from index.stores.faiss_store import Scope
 from qa.followup import FollowUp, Query
 from qa.query import Request
-from qa.reading import Snippet
 from qa.retrieval import Passage
+from qa.text.snippets import Snippet
 
 
 @dataclass(frozen=True)

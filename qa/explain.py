@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from qa.candidates import Candidates
 from qa.retrieval import Passage
-from qa.search import CANDIDATES
+from qa.stages.search import CANDIDATES
 
 
 @dataclass(frozen=True)

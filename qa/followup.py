@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from qa.dedup import near_copy, shingles
 from qa.query import Turn
-from qa.terms import STOPWORDS
+from qa.text.dedup import near_copy, shingles
+from qa.text.terms import STOPWORDS
 
 # Words that point back at something said before.
 _REFERRING_TEXT = "it its it's that this these those they them their theirs he him his she her \

@@ -10,24 +10,24 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from index.embedding import Embedder
+from index.embedder.runtime import Embedder
 from index.errors import IndexFormatError
 from index.store import Index, load_index
-from index.vector_store import EVERYTHING, Scope, StoreBackend
+from index.stores.faiss_store import EVERYTHING, Scope, StoreBackend
 from qa.answer import Answer
 from qa.candidates import Candidates
-from qa.decision import Decision
-from qa.extraction import Extraction, SpanReading
+from qa.cross_encoder import CrossEncoder
 from qa.followup import FollowUp, resolve
-from qa.kinds import answer_kind
 from qa.query import Filters, Request, Turn
-from qa.reading import Reader
-from qa.rerank import CrossEncoder
-from qa.reranking import Reranking
 from qa.retrieval import Retriever
-from qa.search import Search
-from qa.selection import Selection
-from qa.terms import idf
+from qa.stages.decision import Decision
+from qa.stages.extraction import Extraction, SpanReading
+from qa.stages.reranking import Reranking
+from qa.stages.search import Search
+from qa.stages.selection import Selection
+from qa.text.kinds import answer_kind
+from qa.text.snippets import Reader
+from qa.text.terms import idf
 
 IDF_CACHE = 65_536  # terms whose weight a worker remembers (~100 bytes each)
 

@@ -9,9 +9,9 @@ import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
-from index.embedding import Embedder
+from index.embedder.runtime import Embedder
 from index.store import Index
-from index.vector_store import EVERYTHING, Scope
+from index.stores.faiss_store import EVERYTHING, Scope
 
 RRF_C = 60  # the constant of Cormack et al. (2009): damps the weight of the very top ranks
 
@@ -59,9 +59,7 @@ class Retriever:
         """Return the query's unit vector, shape (1, dim)."""
         return np.ascontiguousarray(self.embedder.encode([query]), dtype=np.float32)
 
-    def dense(
-        self, query: str | np.ndarray, k: int, scope: Scope = EVERYTHING
-    ) -> list[Passage]:
+    def dense(self, query: str | np.ndarray, k: int, scope: Scope = EVERYTHING) -> list[Passage]:
         """Return up to k passages by cosine similarity, only from the scope's rows."""
         vector = self.embed(query) if isinstance(query, str) else query
         return [self._passage(r, s) for r, s in self.index.store.search(vector, k, scope)]

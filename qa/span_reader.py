@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.onnx_runner import batches, session
+from index.embedder.onnx_runner import batches, session
 from qa.errors import ModelMissing
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "reader"

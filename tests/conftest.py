@@ -70,7 +70,7 @@ def tiny_seeds(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def real_embedder():
     """The packaged all-MiniLM-L6-v2, loaded once for the whole run."""
-    from index.embedding import MiniLMEmbedder
+    from index.embedder.runtime import MiniLMEmbedder
 
     return MiniLMEmbedder()
 
@@ -88,7 +88,7 @@ def default_index(tmp_path_factory, real_embedder) -> Path:
 @pytest.fixture(scope="session")
 def reranker():
     """The packaged ms-marco-MiniLM-L-12-v2 cross-encoder (ONNX), loaded once for the run."""
-    from qa.rerank import CrossEncoder
+    from qa.cross_encoder import CrossEncoder
 
     return CrossEncoder()
 

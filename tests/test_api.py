@@ -210,7 +210,9 @@ def test_article_ids_with_slashes(tiny_seeds, tmp_path, fake_embedder):
     shutil.copy(tiny_seeds / f"{BIRD}.txt", tiny_seeds / "world" / "europe" / "bird-copy.txt")
     (tiny_seeds / f"{BIRD}.txt").unlink()
     build(tiny_seeds, tmp_path / "ix", fake_embedder)
-    app = create_app({"RERANK": False, "READ": False, "INDEX_DIR": str(tmp_path / "ix")}, embedder=fake_embedder)
+    app = create_app(
+        {"RERANK": False, "READ": False, "INDEX_DIR": str(tmp_path / "ix")}, embedder=fake_embedder
+    )
     path = "/api/articles/world/europe/bird-copy"
     response = app.test_client().get(path)
     body = conform(app, response, "GET", path)
@@ -237,7 +239,8 @@ def test_healthz(call, web_index):
 def test_503_until_an_index_exists_then_serves_it(tiny_seeds, tmp_path, fake_embedder):
     index_dir = tmp_path / "later"
     app = create_app(
-        {"RERANK": False, "READ": False, "INDEX_DIR": str(index_dir), "RELOAD_INTERVAL": 0}, embedder=fake_embedder
+        {"RERANK": False, "READ": False, "INDEX_DIR": str(index_dir), "RELOAD_INTERVAL": 0},
+        embedder=fake_embedder,
     )
     client = app.test_client()
     for method, path, kwargs in [
@@ -288,7 +291,9 @@ def test_a_vector_store_that_cannot_be_reached_is_503(web_index, fake_embedder):
 def test_an_index_object_can_be_passed(web_index, fake_embedder):
     from index.store import load_index
 
-    app = create_app({"RERANK": False, "READ": False}, index=load_index(web_index), embedder=fake_embedder)
+    app = create_app(
+        {"RERANK": False, "READ": False}, index=load_index(web_index), embedder=fake_embedder
+    )
     response = app.test_client().post("/api/ask", json={"question": "Bird European expansion"})
     assert response.status_code == 200 and response.get_json()["answer"]
 
@@ -320,7 +325,8 @@ def _new_article(seeds, name="zebra.txt"):
 def test_rebuild_is_disabled_without_a_token(web_index, tiny_seeds, fake_embedder, method):
     app = create_app(
         {
-            "RERANK": False, "READ": False,
+            "RERANK": False,
+            "READ": False,
             "INDEX_DIR": str(web_index),
             "SEEDS_DIR": str(tiny_seeds),
             "ADMIN_TOKEN": None,
@@ -369,7 +375,8 @@ def test_rebuild_adds_a_new_article_and_the_app_serves_it(app, call, tiny_seeds)
 def test_rebuild_reports_a_failure(web_index, tmp_path, fake_embedder):
     app = create_app(
         {
-            "RERANK": False, "READ": False,
+            "RERANK": False,
+            "READ": False,
             "INDEX_DIR": str(web_index),
             "SEEDS_DIR": str(tmp_path / "gone"),
             "ADMIN_TOKEN": "secret",
@@ -417,7 +424,8 @@ class GatedEmbedder:
 def test_rebuild_while_one_runs_is_409(web_index, tiny_seeds, fake_embedder):
     gated = GatedEmbedder(fake_embedder)
     config = {
-        "RERANK": False, "READ": False,
+        "RERANK": False,
+        "READ": False,
         "INDEX_DIR": str(web_index),
         "SEEDS_DIR": str(tiny_seeds),
         "ADMIN_TOKEN": "secret",

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli.main import cli
 from index.build import build
 from index.store import load_index
-from qa.cli import cli
 
 BAD_SEEDS = Path(__file__).parent / "data" / "bad-seeds"
 EXPECTED = {

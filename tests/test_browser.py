@@ -139,7 +139,9 @@ def test_markup_in_articles_and_questions_never_runs(page, serve, tiny_seeds, tm
     embedder = FakeEmbedder()
     build(tiny_seeds, tmp_path / "ix", embedder)
     base = serve(
-        create_app({"RERANK": False, "READ": False, "INDEX_DIR": str(tmp_path / "ix")}, embedder=embedder)
+        create_app(
+            {"RERANK": False, "READ": False, "INDEX_DIR": str(tmp_path / "ix")}, embedder=embedder
+        )
     )
     page.goto(base)
     answer = _ask(page, EVIL_QUESTION)
@@ -170,7 +172,8 @@ def test_errors_and_abstentions_read_well(page, serve, tmp_path, tiny_seeds):
     index_dir = tmp_path / "ix"
     base = serve(
         create_app(
-            {"RERANK": False, "READ": False, "INDEX_DIR": str(index_dir), "RELOAD_INTERVAL": 0}, embedder=embedder
+            {"RERANK": False, "READ": False, "INDEX_DIR": str(index_dir), "RELOAD_INTERVAL": 0},
+            embedder=embedder,
         )
     )
     page.goto(base)

@@ -15,11 +15,11 @@ from bs4.element import Tag
 from click.testing import CliRunner
 from conftest import ALIYUN, REPO, SEEDS
 
+from cli.main import cli
 from index.articles import MAX_AUTHOR_CHARS, MAX_ELEMENTS, MAX_TITLE_CHARS, parse_article
 from index.build import build
-from index.cleaning import clean_html
 from index.errors import ArticleError
-from qa.cli import cli
+from index.sources.cleaning import clean_html
 
 # 48 KB that Python's html.parser takes 27-40 s over (quadratic; CVE-2025-6069 class).
 SLOW_HTML = "<a " * 16_000
@@ -61,7 +61,7 @@ def test_huge_bodies_clean_in_a_bounded_time():
     # 600,000 <p> (4.8 MB) and 100,000 nested <div>s: quadratic cleaning took hours and
     # minutes. The timeout is a generous safety limit for a loaded machine, not a benchmark.
     script = (
-        "from index.cleaning import clean_html\n"
+        "from index.sources.cleaning import clean_html\n"
         "text, _ = clean_html('<p>a</p>' * 600_000); assert text.count('a') == 600_000\n"
         "text, _ = clean_html('<div>' * 100_000 + 'x' + '</div>' * 100_000); assert text == 'x'\n"
     )
@@ -127,7 +127,7 @@ def test_a_killed_build_leaves_no_parser_parsing_on(tmp_path):
     # The parent starts a child on the slow body and is killed -9 mid-parse: the child must
     # not parse on for minutes as an orphan.
     script = (
-        "from index.parser_process import ParserProcess\n"
+        "from index.sources.parser_process import ParserProcess\n"
         f"ParserProcess(600).parse(b'{{}}\\n' + {SLOW_HTML.encode()!r}, 'slow.txt', 'slow')\n"
     )
     parent = subprocess.Popen([sys.executable, "-c", script], cwd=REPO)

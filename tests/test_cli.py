@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import cli
+from cli.main import cli
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_help_does_not_import_torch():
     import subprocess
     import sys
 
-    code = "import sys; from qa.cli import cli; sys.argv=['qa','--help']\n"
+    code = "import sys; from cli.main import cli; sys.argv=['qa','--help']\n"
     code += "try: cli()\nexcept SystemExit: pass\nassert 'torch' not in sys.modules, 'torch'\n"
     code += "assert 'faiss' not in sys.modules, 'faiss'"
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
@@ -142,13 +142,13 @@ def test_ask_filters_from_the_command_line(runner, built):
 
 @pytest.mark.parametrize(("store", "expected"), [("faiss", 3), ("milvus", 1)])
 def test_eval_workers_share_no_milvus_lite_file(runner, tmp_path, monkeypatch, store, expected):
-    import qa.evaluation
+    import qa.evaluation.run
 
     monkeypatch.setenv("NEWSQA_STORE", store)
     monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)  # Lite: one process per file
     calls = []
     monkeypatch.setattr(
-        qa.evaluation, "evaluate", lambda *args: calls.append(args) or {"variants": {}}
+        qa.evaluation.run, "evaluate", lambda *args: calls.append(args) or {"variants": {}}
     )
     result = runner.invoke(["eval", str(tmp_path), "--workers", "3", "--json"])
     assert result.exit_code == 0, result.output

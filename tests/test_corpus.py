@@ -17,7 +17,9 @@ def _day(d: int) -> datetime:
 
 
 ARTICLES = [
-    Article("b/2", "/s/b2", "Beta", _day(2), "Ann Lee", "http://b", "Bravo café. Ünïcode ok.", "h2"),
+    Article(
+        "b/2", "/s/b2", "Beta", _day(2), "Ann Lee", "http://b", "Bravo café. Ünïcode ok.", "h2"
+    ),
     Article("a/1", "/s/a1", "Alpha", _day(5), "Bo Chu", "http://a", "Alpha one. Alpha two.", "h1"),
     Article("c/3", "/s/c3", "Gamma", None, "ann lee", "http://c", "Gamma text here. More.", "h3"),
 ]
@@ -42,7 +44,11 @@ def test_round_trip_by_row_and_by_id(tmp_path):
 
 def test_columns_are_mapped_not_read(tmp_path):
     corpus, _ = _corpus(tmp_path)
-    assert isinstance(corpus.texts.blob, mmap.mmap) and is_mapped(corpus.spans) and is_mapped(corpus.texts.offsets)
+    assert (
+        isinstance(corpus.texts.blob, mmap.mmap)
+        and is_mapped(corpus.spans)
+        and is_mapped(corpus.texts.offsets)
+    )
 
 
 def test_filters_admit_the_same_rows_as_filters_admits(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qa.dedup import distinct, near_copy, same_place, shingles
+from qa.text.dedup import distinct, near_copy, same_place, shingles
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import SEEDS
 
-from index.embedding import (
+from index.embedder.runtime import (
     INT8_MODEL_NAME,
     MODEL_NAME,
     OnnxEmbedder,
@@ -83,7 +83,7 @@ def test_int8_is_close_but_named_apart(real_embedder, texts):
 def test_onnx_path_never_imports_torch(onnx_embedder):
     code = (
         "import sys\n"
-        "from index.embedding import load_embedder\n"
+        "from index.embedder.runtime import load_embedder\n"
         "v = load_embedder(backend='onnx', threads=1).encode(['Who founded Stripe?'])\n"
         "assert v.shape == (1, 384)\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from qa.answer import Answer, Citation
-from qa.evaluation import (
+from qa.evaluation.run import (
     abstention,
     calibrate,
     contains,

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from index.articles import Article
 from index.chunking import Chunk
-from qa.extraction import W_TYPED_SPAN, Extraction
-from qa.kinds import answer_kind
-from qa.reading import Snippet
 from qa.retrieval import Passage
+from qa.stages.extraction import W_TYPED_SPAN, Extraction
+from qa.text.kinds import answer_kind
+from qa.text.snippets import Snippet
 
 TEXT = "Aliyun, the cloud arm, will open its first foreign data centre in Singapore next year."
 QUESTION = "Which country gets Aliyun's first foreign data centre?"

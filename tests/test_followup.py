@@ -73,8 +73,8 @@ def fake_answerer(tiny_seeds, tmp_path, fake_embedder):
 
 def _window(answerer, article_id: str, text: str | None = None):
     """A snippet of one article (its first chunk, or the sentence holding `text`)."""
-    from qa.reading import Snippet
     from qa.retrieval import Passage
+    from qa.text.snippets import Snippet
 
     index = answerer.index
     row = int(index.rows_by_article[article_id][0])

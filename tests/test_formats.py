@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 from conftest import SEEDS
 
+from cli.main import cli
 from index.build import build
 from index.errors import ArticleError
 from index.legacy import article_from_row
-from index.readers import detect, read_file
+from index.sources.formats import detect, read_file
 from index.store import load_index
-from qa.cli import cli
 from qa.pipeline import Answerer
 
 FORMATS = Path(__file__).parent / "data" / "formats"

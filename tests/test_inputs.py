@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import cli
+from cli.main import cli
+from qa.cross_encoder import QUESTION_TOKENS
 from qa.errors import MAX_QUESTION_CHARS, BadQuestion, check_question
 from qa.followup import MAX_CARRIED, resolve
 from qa.query import MAX_ANSWER_CHARS, MAX_HISTORY, Filters, Turn, parse_day
-from qa.rerank import QUESTION_TOKENS
 
 LONG_QUESTIONS = [
     "阿里巴巴投资了多少钱" * 30,
@@ -65,7 +65,9 @@ def test_dates_that_parse():
 
 
 def test_history_is_bounded_in_turns_and_characters():
-    data = [{"question": f"q{n} " + "x" * 5000, "answer": "a" * 5000} for n in range(MAX_HISTORY + 5)]
+    data = [
+        {"question": f"q{n} " + "x" * 5000, "answer": "a" * 5000} for n in range(MAX_HISTORY + 5)
+    ]
     turns = Turn.list_from_json(data)
     assert len(turns) == MAX_HISTORY and turns[0].question.startswith("q5 ")
     assert all(len(t.question) == MAX_QUESTION_CHARS for t in turns)

@@ -34,7 +34,12 @@ def _as_format_2(index_dir) -> None:
 def test_an_upgrade_embeds_nothing_again(tiny_seeds, tmp_path, fake_embedder):
     index_dir = tmp_path / "ix"
     build(tiny_seeds, index_dir, fake_embedder)
-    before = {c.id: v for c, v in zip(load_index(index_dir).chunks, load_index(index_dir).store.vectors(), strict=True)}
+    before = {
+        c.id: v
+        for c, v in zip(
+            load_index(index_dir).chunks, load_index(index_dir).store.vectors(), strict=True
+        )
+    }
     _as_format_2(index_dir)
     seen = fake_embedder.texts_seen
     report = build(tiny_seeds, index_dir, fake_embedder)

@@ -17,7 +17,10 @@ from index.articles import Article  # noqa: E402
 from index.build import build  # noqa: E402
 from index.chunking import Chunk  # noqa: E402
 from index.errors import StoreUnavailable  # noqa: E402
-from index.milvus import (  # noqa: E402
+from index.store import load_index, serves_milvus_lite  # noqa: E402
+from index.stores.faiss_store import FaissBackend  # noqa: E402
+from index.stores.milvus.backend import MilvusBackend  # noqa: E402
+from index.stores.milvus.engine import (  # noqa: E402
     LITE,
     MilvusConfig,
     MilvusVectors,
@@ -26,9 +29,6 @@ from index.milvus import (  # noqa: E402
     quote,
     row_key,
 )
-from index.milvus_backend import MilvusBackend  # noqa: E402
-from index.store import load_index, serves_milvus_lite  # noqa: E402
-from index.vector_store import FaissBackend  # noqa: E402
 
 pytestmark = [pytest.mark.milvus, pytest.mark.slow]  # each test starts a Milvus Lite engine
 
@@ -172,7 +172,11 @@ def test_each_index_folder_gets_its_own_server_collection(tmp_path):
     server = MilvusConfig.of("http://milvus:19530")
     a = server.for_index(tmp_path / "a").collection
     b = server.for_index(tmp_path / "b").collection
-    assert a != b and a.startswith("newsqa_chunks_") and a == server.for_index(tmp_path / "a").collection
+    assert (
+        a != b
+        and a.startswith("newsqa_chunks_")
+        and a == server.for_index(tmp_path / "a").collection
+    )
     named = MilvusConfig.of("http://milvus:19530", collection="news")  # an explicit name wins
     assert named.for_index(tmp_path / "a").collection == "news"
     lite = MilvusConfig.of("")  # Lite: a file of its own, the plain name
@@ -204,7 +208,7 @@ def test_a_lite_file_held_by_another_process_is_a_clear_error(tmp_path):
 
 HOLD = """
 import sys
-from index.milvus import MilvusConfig, MilvusVectors
+from index.stores.milvus.engine import MilvusConfig, MilvusVectors
 store = MilvusVectors(MilvusConfig(sys.argv[1]))
 print("open", flush=True)
 sys.stdin.readline()
@@ -213,7 +217,7 @@ store.close()
 
 
 def test_rows_left_by_an_unreachable_server_only_warn(caplog):
-    from index.milvus import delete_rows
+    from index.stores.milvus.engine import delete_rows
 
     record = {"lite": False, "uri": "http://127.0.0.1:1", "collection": "c", "keys": 2}
     delete_rows(Path("."), record, ["k1", "k2"])  # the generation is live already: no raise

@@ -36,7 +36,7 @@ TEXTS = [
 @pytest.fixture(params=["lite", "server"])
 def client(request, tmp_path):
     if request.param == "lite":
-        from index.milvus import LITE, LITE_GRPC_OPTIONS
+        from index.stores.milvus.engine import LITE, LITE_GRPC_OPTIONS
 
         path = str(tmp_path / "f.db")
         LITE.open(path)

@@ -42,8 +42,8 @@ def _until_answered(client, tries: int = 40):
 
 def _build(tiny_seeds, index_dir, fake_embedder, uri):
     from index.build import build
-    from index.milvus import MilvusConfig
-    from index.milvus_backend import MilvusBackend
+    from index.stores.milvus.backend import MilvusBackend
+    from index.stores.milvus.engine import MilvusConfig
 
     build(tiny_seeds, index_dir, fake_embedder, backend=MilvusBackend(MilvusConfig.of(uri)))
 

@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("milvus_lite")
 
 from index.build import build  # noqa: E402
-from index.milvus_backend import ReplicaBackend  # noqa: E402
-from index.milvus_rows import ReplicaConfig  # noqa: E402
+from index.stores.milvus.backend import ReplicaBackend  # noqa: E402
+from index.stores.milvus.rows import ReplicaConfig  # noqa: E402
 
 pytestmark = [pytest.mark.milvus, pytest.mark.slow]
 

@@ -10,10 +10,10 @@ import pytest
 pytest.importorskip("milvus_lite")
 
 from index.build import build  # noqa: E402
-from index.milvus_backend import ReplicaBackend  # noqa: E402
-from index.milvus_replica import MilvusGenerations  # noqa: E402
-from index.milvus_rows import ReplicaConfig  # noqa: E402
 from index.store import load_index  # noqa: E402
+from index.stores.milvus.backend import ReplicaBackend  # noqa: E402
+from index.stores.milvus.replica import MilvusGenerations  # noqa: E402
+from index.stores.milvus.rows import ReplicaConfig  # noqa: E402
 from qa.pipeline import Answerer  # noqa: E402
 from qa.query import Filters  # noqa: E402
 

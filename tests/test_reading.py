@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from index.articles import Article
 from index.chunking import chunk_text
-from qa.reading import MAX_SNIPPET, Reader, fit, normalise, overlap
 from qa.retrieval import Passage
+from qa.text.snippets import MAX_SNIPPET, Reader, fit, normalise, overlap
 
 TOWER = (
     "Jacksonville has many parks along the river. The city is the largest in Florida by area.\n\n"

@@ -9,9 +9,9 @@ import pytest
 
 from index.build import build
 from index.errors import IndexFormatError
-from index.lexical import Lexical, terms
 from index.store import load_index
-from index.vector_store import Scope
+from index.stores.bm25 import Lexical, terms
+from index.stores.faiss_store import Scope
 from qa.pipeline import Answerer
 from qa.query import Filters
 from qa.retrieval import Passage, Retriever, fuse
@@ -73,7 +73,7 @@ def test_generation_stores_bm25_with_the_same_rows(fake_index):
 
 
 def test_bm25_index_gives_the_readers_document_frequencies(fake_index):
-    from qa.terms import document_frequencies
+    from qa.text.terms import document_frequencies
 
     counted = document_frequencies(c.text for c in fake_index.chunks)
     read_off = fake_index.lexical.document_frequencies()
@@ -103,7 +103,10 @@ def test_filter_rows_come_before_ranking(fake_index, fake_embedder):
     assert not retriever.bm25(question, 1)[0].article.id.startswith("Bird")
     matching = int((fake_index.lexical.scores(question)[rows] > 0).sum())
     assert matching >= 3
-    for hits in (retriever.bm25(question, 3, Scope(rows)), retriever.dense(question, 3, Scope(rows))):
+    for hits in (
+        retriever.bm25(question, 3, Scope(rows)),
+        retriever.dense(question, 3, Scope(rows)),
+    ):
         assert len(hits) == 3
         assert all(h.article.id.startswith("Bird") for h in hits)
 
@@ -111,7 +114,7 @@ def test_filter_rows_come_before_ranking(fake_index, fake_embedder):
 def test_selective_filter_on_hnsw_still_returns_k():
     import faiss
 
-    from index.vector_store import FaissStore
+    from index.stores.faiss_store import FaissStore
 
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((3000, 32)).astype(np.float32)

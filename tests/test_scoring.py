@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.scoring import exact_scores, f1, squad_normalize
+from qa.evaluation.metrics import exact_scores, f1, squad_normalize
 
 
 def test_normalisation_drops_case_punctuation_and_articles():

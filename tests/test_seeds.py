@@ -11,7 +11,7 @@ from conftest import ALIYUN, SEEDS
 
 from index.build import build
 from index.errors import SeedsError
-from index.seeds import article_id, scan_seeds
+from index.sources.seeds import article_id, scan_seeds
 from index.store import load_index
 from web import create_app
 
@@ -98,7 +98,9 @@ def test_a_seed_named_with_a_newline_is_reachable(seeds, tmp_path, fake_embedder
     shutil.copy(SEEDS / "BeyondTheBitcoinBubble.txt", seeds / "alibaba_spins off.txt")
     report = build(seeds, tmp_path / "ix", fake_embedder)
     assert sorted(report.added) == ["alibaba_spins off", "alibaba_spins off~2"]
-    app = create_app({"RERANK": False, "READ": False, "INDEX_DIR": str(tmp_path / "ix")}, embedder=fake_embedder)
+    app = create_app(
+        {"RERANK": False, "READ": False, "INDEX_DIR": str(tmp_path / "ix")}, embedder=fake_embedder
+    )
     client = app.test_client()
     for aid in report.added:
         response = client.get(f"/api/articles/{aid}")

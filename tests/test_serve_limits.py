@@ -55,7 +55,7 @@ def _send(port: int, method: str, path: str, body=b"", timeout: float = 10, head
 def server(tmp_path_factory):
     """`qa serve` with 2 workers of 4 threads, 2 questions queued each, over the tiny seeds."""
     from index.build import build
-    from index.embedding import load_embedder
+    from index.embedder.runtime import load_embedder
 
     work = tmp_path_factory.mktemp("serve-limits")
     (work / "seeds").mkdir()

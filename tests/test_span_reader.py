@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.reader_data import (
+from qa.evaluation.squad import (
     SQUAD_DEV,
     VALIDATION_ARTICLES,
     Example,

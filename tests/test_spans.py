@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.kinds import answer_kind
-from qa.spans import best_span, find_spans
+from qa.text.kinds import answer_kind
+from qa.text.spans import best_span, find_spans
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,11 @@ def test_round_trip(tmp_path):
     assert list(index.articles.values()) == articles
     assert list(index.chunks) == chunks
     np.testing.assert_allclose(index.store.vectors(), vectors, rtol=1e-6)
-    assert index.meta["format"] == FORMAT_VERSION == 3 and index.meta["model"] == "m" and index.meta["dim"] == 8
+    assert (
+        index.meta["format"] == FORMAT_VERSION == 3
+        and index.meta["model"] == "m"
+        and index.meta["dim"] == 8
+    )
     assert index.meta["articles"] == 2 and index.meta["chunks"] == len(chunks)
 
 

@@ -15,10 +15,10 @@ from conftest import ALIYUN, SEEDS, FakeEmbedder
 pytest.importorskip("milvus_lite")
 
 from index.build import build  # noqa: E402
-from index.milvus import MilvusVectors, sync_generation  # noqa: E402
-from index.milvus_backend import MilvusBackend, MilvusStore  # noqa: E402
 from index.store import load_index  # noqa: E402
-from index.vector_store import FaissStore  # noqa: E402
+from index.stores.faiss_store import FaissStore  # noqa: E402
+from index.stores.milvus.backend import MilvusBackend, MilvusStore  # noqa: E402
+from index.stores.milvus.engine import MilvusVectors, sync_generation  # noqa: E402
 from qa.pipeline import Answerer  # noqa: E402
 from qa.query import Filters  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from qa.timeline import is_relative, resolve, show
+from qa.text.timeline import is_relative, resolve, show
 
 PUBLISHED = date(2012, 9, 21)  # a Friday: the Aliyun article
 

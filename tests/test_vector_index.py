@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from conftest import ALIYUN
 
-import index.vector_store as store
+import index.stores.faiss_store as store
 from index.build import build
 from index.columns import is_mapped
 from index.store import load_index
-from index.vector_store import FaissStore, make_vector_index, vector_index_kind
+from index.stores.faiss_store import FaissStore, make_vector_index, vector_index_kind
 
 QUESTIONS = [
     "how much did Alibaba invest?",
@@ -136,9 +136,7 @@ def test_ivf_finds_the_same_chunks_as_exact_search(
 
 
 @pytest.mark.model
-def test_ivf_index_gives_the_same_answers(
-    default_answerer, real_embedder, one_thread, monkeypatch
-):
+def test_ivf_index_gives_the_same_answers(default_answerer, real_embedder, one_thread, monkeypatch):
     from qa.pipeline import Answerer
 
     index = default_answerer.index

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli.main import cli
 from index.build import build
 from index.errors import IndexFormatError
+from index.sources.watcher import SeedsWatcher
 from index.store import load_index
-from index.watcher import SeedsWatcher
-from qa.cli import cli
 
 FORMATS = Path(__file__).parent / "data" / "formats"
 FEED = FORMATS / "city-desk.rss"

@@ -102,7 +102,8 @@ def _get(url: str, headers: dict | None = None) -> tuple[int, dict]:
 def test_live_rebuild_with_zero_failed_requests(web_index, tiny_seeds, fake_embedder, serve):
     """Questions keep coming while POST /api/rebuild adds an article; none of them fails."""
     config = {
-        "RERANK": False, "READ": False,
+        "RERANK": False,
+        "READ": False,
         "INDEX_DIR": str(web_index),
         "SEEDS_DIR": str(tiny_seeds),
         "ADMIN_TOKEN": "secret",
@@ -170,7 +171,11 @@ def test_live_rebuild_with_zero_failed_requests(web_index, tiny_seeds, fake_embe
 
 def test_index_appears_under_a_running_server(tmp_path, tiny_seeds, fake_embedder, serve):
     index_dir = tmp_path / "later"
-    base = serve(create_app({"RERANK": False, "READ": False, "INDEX_DIR": str(index_dir)}, embedder=fake_embedder))
+    base = serve(
+        create_app(
+            {"RERANK": False, "READ": False, "INDEX_DIR": str(index_dir)}, embedder=fake_embedder
+        )
+    )
     status, body = _post(f"{base}/api/ask", {"question": "Bird European expansion"})
     assert status == 503 and body["error"]["code"] == "index_unavailable"
     built = tmp_path / "built"

@@ -93,8 +93,8 @@ def test_gunicorn_answers_503_then_picks_up_the_index(tmp_path, default_index):
 def test_serve_passes_its_options_to_the_workers(monkeypatch, tmp_path):
     from click.testing import CliRunner
 
+    from cli.main import cli
     from index.settings import Settings
-    from qa.cli import cli
 
     for name in ("NEWSQA_INDEX", "NEWSQA_SEEDS", "NEWSQA_RERANK", "NEWSQA_THREADS"):
         monkeypatch.delenv(name, raising=False)
@@ -112,8 +112,12 @@ def test_serve_passes_its_options_to_the_workers(monkeypatch, tmp_path):
     option = {argv[i]: argv[i + 1] for i in range(3, len(argv) - 4, 2)}
     assert option["--worker-class"] == "web.worker.GuardedWorker"  # not one sync worker each
     assert (option["--threads"], option["--keep-alive"]) == ("6", "7")
-    assert env["NEWSQA_INDEX"] == str(tmp_path / "ix") and env["NEWSQA_SEEDS"] == str(tmp_path / "s")
-    assert env["NEWSQA_THREADS"] == env["OMP_NUM_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
+    assert env["NEWSQA_INDEX"] == str(tmp_path / "ix") and env["NEWSQA_SEEDS"] == str(
+        tmp_path / "s"
+    )
+    assert (
+        env["NEWSQA_THREADS"] == env["OMP_NUM_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
+    )
     assert env["NEWSQA_MAX_QUEUE"] == "3"
     assert "NEWSQA_INDEX" not in os.environ  # the workers get them, this process is unchanged
     from web import create_app
@@ -133,7 +137,7 @@ def test_serve_passes_its_options_to_the_workers(monkeypatch, tmp_path):
 def test_serve_runs_one_worker_on_a_milvus_lite_file(store, monkeypatch, tmp_path):
     from click.testing import CliRunner
 
-    from qa.cli import cli
+    from cli.main import cli
 
     monkeypatch.setenv("NEWSQA_STORE", store)
     monkeypatch.delenv("NEWSQA_MILVUS_URI", raising=False)

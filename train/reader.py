@@ -26,7 +26,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from qa.reader_data import (
+from qa.evaluation.squad import (
     SQUAD_DEV,
     VALIDATION_ARTICLES,
     Example,
@@ -428,7 +428,7 @@ def main(**opts) -> None:
     import transformers
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    from index.embedding import model_path
+    from index.embedder.runtime import model_path
 
     started = time.perf_counter()
     transformers.logging.set_verbosity_error()

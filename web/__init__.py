@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask, Response
 
-from index.embedding import Embedder, configured_embedder, model_name
+from index.embedder.runtime import Embedder, configured_embedder, model_name
 from index.settings import Settings
 from index.store import Index, store_backend
 from qa.pipeline import Answerer
@@ -25,8 +25,8 @@ def _replica_generations(settings: Settings, index_dir: Path):  # noqa: ANN202
     """Return the Milvus record a stateless replica follows (None: follow the folder)."""
     if settings.store != "milvus" or not settings.milvus_stateless:
         return None
-    from index.milvus_backend import replica_config
-    from index.milvus_replica import MilvusGenerations
+    from index.stores.milvus.backend import replica_config
+    from index.stores.milvus.replica import MilvusGenerations
 
     return MilvusGenerations(replica_config(settings.with_(index_dir=index_dir)), index_dir)
 

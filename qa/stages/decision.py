@@ -1,0 +1,79 @@
+"""Stage 5, decision: cite the best snippets, then answer or say the articles don't cover it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from qa.answer import Answer, Citation, Exact
+from qa.candidates import Candidates
+from qa.explain import explain
+from qa.retrieval import Retriever
+from qa.text import timeline
+from qa.text.kinds import DATES, answer_kind
+from qa.text.snippets import Reader, Snippet
+
+# Below these the top citation is taken not to answer the question (calibrated by `qa eval`
+# on squad-dev plus off-topic questions; see docs/evaluation.md): its cross-encoder logit when
+# reranking, else its cosine similarity to the question. A cosine means something only for
+# the model it was calibrated with: other embedders never abstain without reranking.
+ABSTAIN_LOGIT = 0.0
+ABSTAIN_COSINE = {"all-MiniLM-L6-v2": 0.43}
+NOT_COVERED = "The articles don't cover this question; the closest passages are listed."
+NOTHING_FOUND = "The articles don't cover this question."
+NO_MATCH = "No article matches the filters."
+
+
+class Decision:
+    """Turn the final candidates into an Answer, abstaining on a weak top citation."""
+
+    def __init__(self, reader: Reader, retriever: Retriever) -> None:
+        self.reader = reader
+        self.retriever = retriever
+
+    def confidence(self, c: Candidates) -> tuple[float, float | None]:
+        """Return the top citation's own score and the threshold it must reach."""
+        if c.reranked:
+            return c.logits[0], ABSTAIN_LOGIT
+        row = c.windows[0].passage.row
+        cosine = next((p.score for p in c.dense if p.row == row), None)
+        if cosine is None:
+            cosine = self.retriever.similarity(c.vector, row)
+        return cosine, ABSTAIN_COSINE.get(self.retriever.embedder.name)
+
+    def __call__(self, c: Candidates) -> Answer:
+        """Cite up to k windows (their answer words marked) and decide whether they answer."""
+        question = c.request.question
+        if c.scope.size == 0:
+            return Answer(question, None, (), NO_MATCH)
+        citations = tuple(
+            Citation.from_snippet(self._marked(c, i, w))
+            for i, w in enumerate(c.windows[: c.request.k])
+        )
+        if not citations:
+            return Answer(question, None, (), NOTHING_FOUND)
+        confidence, threshold = self.confidence(c)
+        explanation = explain(c, confidence, threshold) if c.request.explain else None
+        weak = threshold is not None and confidence < threshold
+        if weak and not c.follow_up.keeps_topic(citations[0].article_id):
+            return Answer(question, None, citations, NOT_COVERED, explanation)
+        exact = self.exact(c, citations[0])
+        return Answer(question, citations[0].snippet, citations, None, explanation, exact)
+
+    def _marked(self, c: Candidates, i: int, window: Snippet) -> Snippet:
+        """Highlight the span reader's answer in a window it read, else the rules' one."""
+        found = c.found[i] if i < len(c.found) else None
+        if found is not None:
+            return replace(window, highlight=(found.start, found.end))
+        return self.reader.mark(c.request.question, window, c.query.text)
+
+    def exact(self, c: Candidates, top: Citation) -> Exact | None:
+        """Return the words the top citation highlights, with a date grounded if they are one."""
+        if top.highlight is None:
+            return None
+        text = top.snippet[top.highlight[0] : top.highlight[1]]
+        found = c.found[0] if c.found else None
+        published = c.windows[0].passage.article.date
+        date = None
+        if answer_kind(c.request.question) in DATES or timeline.is_relative(text):
+            date = timeline.resolve(text, published.date() if published else None)
+        return Exact(text, 0, found.probability if found else None, date)

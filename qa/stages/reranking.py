@@ -1,0 +1,61 @@
+"""Stage 3, reranking: the cross-encoder rescores the best snippets (optional)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import cached_property
+from pathlib import Path
+
+from qa.candidates import Candidates
+from qa.cross_encoder import CrossEncoder
+from qa.text.snippets import Reader
+
+# Best distinct snippets the cross-encoder rescores: 12, not 16, pays for the span reader
+# (bench/exact.py). With sentences weighted above their passage (qa/text/snippets.py W_PASSAGE) the
+# 300 squad-dev validation questions keep hit@1 (0.877 vs 0.873 at 16; docs/evaluation.md).
+RERANK_WINDOWS = 12
+W_READER = 0.5  # share of the reader's own score kept next to the cross-encoder's logit
+KIND_LOGIT = 1.0  # a snippet holding the kind of answer asked for (a date for "when") gains
+
+
+class Reranking:
+    """Order snippets by cross-encoder logit plus small bonuses; keep each raw logit."""
+
+    def __init__(
+        self,
+        reader: Reader,
+        cross_encoder: CrossEncoder | None = None,
+        *,
+        folder: Path | None = None,
+        threads: int = 0,
+        windows: int = RERANK_WINDOWS,
+    ) -> None:
+        self.reader = reader
+        self.windows = windows
+        self._folder, self._threads = folder, threads
+        if cross_encoder is not None:  # share one loaded model between answerers
+            self.__dict__["cross_encoder"] = cross_encoder
+
+    @cached_property
+    def cross_encoder(self) -> CrossEncoder:
+        """The cross-encoder, loaded on first use (never for --no-rerank)."""
+        return CrossEncoder(self._folder, self._threads)
+
+    def __call__(self, c: Candidates) -> Candidates:
+        """Rescore the first windows; the rest are dropped (they ranked too low to show)."""
+        if not c.request.rerank or not c.windows:
+            return c
+        windows = c.windows[: self.windows]
+        # The cross-encoder judges the very snippets shown (title first, for context), not
+        # whole chunks: cheaper, and it picks the sentence as well as the passage.
+        logits = self.cross_encoder.score(
+            c.query.text, [f"{w.passage.article.title}. {w.text}" for w in windows]
+        )
+        scored = []
+        for logit, w in zip(logits.tolist(), windows, strict=True):
+            kind = self.reader.has_answer_kind(c.request.question, w)
+            bonus = c.follow_up.logit_bonus(w.article_id) + KIND_LOGIT * kind
+            scored.append((replace(w, score=logit + bonus + W_READER * w.score), logit, bonus))
+        scored.sort(key=lambda s: (-s[0].score, -(s[1] + s[2])))
+        scored = c.follow_up.demote_repeats(scored, lambda s: s[0].text)
+        return replace(c, windows=tuple(s[0] for s in scored), logits=tuple(s[1] for s in scored))
