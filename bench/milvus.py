@@ -22,14 +22,8 @@ import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
-from index.stores.milvus.engine import (
-    LITE_FILE,
-    MilvusConfig,
-    MilvusVectors,
-    filter_expression,
-    row_key,
-    sync_generation,
-)
+from index.stores.milvus.engine import LITE_FILE, MilvusConfig
+from index.stores.milvus.mirror import MilvusVectors, filter_expression, row_key, sync_generation
 
 DIM = 384
 PER_ARTICLE = 10

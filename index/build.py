@@ -5,19 +5,19 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from index.articles import MAX_FILE_BYTES, Article, ArticleError, content_hash
+from index.articles import Article, ArticleError, content_hash
 from index.chunking import Chunk, chunk_text
 from index.embedder.runtime import Embedder
 from index.errors import BuildLocked, IndexFormatError, IndexNotFound, SeedsError
 from index.sources.parser_process import PARSE_SECONDS, ParserProcess
-from index.sources.seeds import SeedScan, Skipped, article_id, read_seed, scan_seeds
+from index.sources.seeds import SeedScan, Skipped, read_seeds, scan_seeds
 from index.sources.syndication import merge_copies
 from index.store import (
     FORMAT_VERSION,
@@ -27,7 +27,8 @@ from index.store import (
     remove_stale,
     save_index,
 )
-from index.stores.faiss_store import FaissBackend, StoreBackend
+from index.stores.base import StoreBackend
+from index.stores.faiss_store import FaissBackend
 
 LOCK = "lock"
 EMBED_SLICE = 256  # texts per encode call: large enough to batch well, small for progress
@@ -85,15 +86,6 @@ class BuildReport:
 def seed_files(seeds_dir: Path) -> list[Path]:
     """List the article files under seeds_dir (see index.sources.seeds.scan_seeds), sorted."""
     return list(scan_seeds(seeds_dir).files)
-
-
-def _unique(aid: str, taken: set[str]) -> str:
-    """Return aid, or aid~2, aid~3... if another file has it (a.txt and a.html, a safe id)."""
-    name, n = aid, 1
-    while name in taken:
-        n += 1
-        name = f"{aid}~{n}"
-    return name
 
 
 def pid_alive(pid: int) -> bool:
@@ -189,17 +181,6 @@ class Plan:
     report: BuildReport
 
 
-def _read_seed(path: Path) -> bytes | Skipped:
-    """Return a seed file's bytes, or why it was skipped (too large, unreadable)."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:  # don't even read it: no article is that large
-            return Skipped(str(path), f"file is too large ({size:,} bytes)")
-        return read_seed(path)
-    except OSError as err:
-        return Skipped(str(path), f"cannot read: {err.strerror}")
-
-
 def _reuse(
     article: Article, prev: Index | None, by_hash: dict[str, Article]
 ) -> tuple[tuple[Chunk, ...] | None, np.ndarray | None]:
@@ -234,47 +215,58 @@ def plan(
     embeds only those. Syndicated copies are then merged (index.sources.syndication).
     """
     prev_articles = prev.articles if prev else {}
+    found, skipped = _read(seeds_dir, scan, prev_articles, parser)
+    kept_articles, copies = merge_copies(found)
     by_hash = {a.content_hash: a for a in prev_articles.values()}
+    kept: list[tuple[Article, tuple[Chunk, ...] | None]] = []
+    reused: dict[str, np.ndarray] = {}
+    for article in kept_articles:
+        chunks, rows = _reuse(article, prev, by_hash)
+        kept.append((article, chunks))
+        if rows is not None:
+            reused[article.id] = rows
+    report = _classify([a for a, _ in kept], prev_articles)
+    report = replace(report, skipped=(*skipped, *copies), notes=tuple(notes))
+    return Plan(tuple(kept), reused, report)
+
+
+def _read(
+    seeds_dir: Path, scan: SeedScan, prev_articles: Mapping[str, Article], parser: ParserProcess
+) -> tuple[list[Article], list[Skipped]]:
+    """Return the articles of the seed files (reusing unchanged one-article files) and skips."""
     by_file: dict[str, list[Article]] = {}
     for old in prev_articles.values():
         by_file.setdefault(old.source_hash or old.content_hash, []).append(old)
     skipped: list[Skipped] = list(scan.skipped)
     found: list[Article] = []
     seen: dict[str, str] = {}
-    ids: set[str] = set()
-    for path in scan.files:
-        raw = _read_seed(path)
-        if isinstance(raw, Skipped):
-            skipped.append(raw)
+    for seed in read_seeds(seeds_dir, scan):
+        if seed.raw is None:
+            skipped.append(Skipped(str(seed.path), seed.reason))
             continue
-        digest = content_hash(raw)
+        digest = content_hash(seed.raw)
         if digest in seen:
-            skipped.append(Skipped(str(path), f"duplicate of {seen[digest]}"))
+            skipped.append(Skipped(str(seed.path), f"duplicate of {seen[digest]}"))
             continue
-        aid = _unique(article_id(seeds_dir, path), ids)
         olds = by_file.get(digest, [])
         if len(olds) == 1 and not olds[0].item:  # same bytes as before: reuse its parse
-            found.append(replace(olds[0], id=aid, path=str(path), also_published_at=()))
+            found.append(replace(olds[0], id=seed.id, path=str(seed.path), also_published_at=()))
         else:  # a feed or export is read again (milliseconds): its items may be copies
             try:
-                reading = parser.read(raw, str(path), aid)
+                reading = parser.read(seed.raw, str(seed.path), seed.id)
             except ArticleError as err:
-                skipped.append(Skipped(str(path), err.reason))
+                skipped.append(Skipped(str(seed.path), err.reason))
                 continue
             found.extend(reading.articles)
             skipped.extend(reading.skipped)
-        seen[digest] = str(path)
-        ids.add(aid)
-    kept_articles, copies = merge_copies(found)
-    skipped.extend(copies)
-    kept: list[tuple[Article, tuple[Chunk, ...] | None]] = []
-    reused: dict[str, np.ndarray] = {}
+        seen[digest] = str(seed.path)
+    return found, skipped
+
+
+def _classify(kept: Sequence[Article], prev_articles: Mapping[str, Article]) -> BuildReport:
+    """Return the report's lists: which articles are added, updated, unchanged, removed."""
     status: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
-    for article in kept_articles:
-        chunks, rows = _reuse(article, prev, by_hash)
-        kept.append((article, chunks))
-        if rows is not None:
-            reused[article.id] = rows
+    for article in kept:
         old = prev_articles.get(article.id)
         if old is None:
             status["added"].append(article.id)
@@ -282,16 +274,12 @@ def plan(
             status["updated"].append(article.id)
         else:
             status["unchanged"].append(article.id)
-    removed = sorted(set(prev_articles) - {a.id for a, _ in kept})
-    report = BuildReport(
+    return BuildReport(
         added=tuple(status["added"]),
         updated=tuple(status["updated"]),
-        removed=tuple(removed),
+        removed=tuple(sorted(set(prev_articles) - {a.id for a in kept})),
         unchanged=tuple(status["unchanged"]),
-        skipped=tuple(skipped),
-        notes=tuple(notes),
     )
-    return Plan(tuple(kept), reused, report)
 
 
 def assemble(

@@ -18,36 +18,15 @@ from index.chunking import Chunk
 from index.corpus import CORPUS_DIR, Corpus, DiskCorpus, write_corpus
 from index.corpus_views import ArticleView, ChunkView, RowsView
 from index.errors import IndexFormatError, IndexNotFound
-from index.settings import Settings
+from index.stores import backend_for
+from index.stores.base import StoreBackend, VectorStore
 from index.stores.bm25 import LEXICAL_DIR, Lexical
-from index.stores.faiss_store import FaissBackend, StoreBackend, VectorStore
+from index.stores.faiss_store import FaissBackend
 
 # 2: every generation has BM25 and records its store (format 1 allowed neither to be missing).
 # 3: articles and chunks in mapped columns (corpus/), vectors in vectors.npy (+ an IVF index
 #    from IVF_THRESHOLD up), BM25 mapped: every worker shares one copy through the page cache.
 FORMAT_VERSION = 3
-
-
-def store_backend(settings: Settings) -> StoreBackend:
-    """Return the backend that builds write to, as the settings name it."""
-    if settings.store == "milvus":
-        from index.stores.milvus.backend import MilvusBackend
-
-        return MilvusBackend.from_settings(settings)
-    return FaissBackend()
-
-
-def _backend_for(kind: str, given: StoreBackend | None) -> StoreBackend:
-    """Return the backend to open a generation written by `kind` (given one if it matches)."""
-    if given is not None and given.kind == kind:
-        return given  # it carries the credentials (a Milvus server's token)
-    if kind == "milvus":
-        from index.stores.milvus.backend import MilvusBackend
-
-        return MilvusBackend()
-    if kind == "faiss":
-        return FaissBackend()
-    raise IndexFormatError(f"unknown vector store {kind!r} in meta.json")
 
 
 CURRENT = "current"  # a text file naming the live generation folder
@@ -219,7 +198,7 @@ def remove_stale(index_dir: Path) -> None:
 
 def _check_meta(gen: Path, meta: dict, model: str | None) -> None:
     """Refuse a generation this version cannot read, saying how to rebuild it."""
-    from index.stores.milvus.engine import ROW_KEYS
+    from index.stores.milvus.mirror import ROW_KEYS
 
     if meta.get("format") != FORMAT_VERSION:
         raise IndexFormatError(
@@ -256,7 +235,7 @@ def load_index(
     try:
         corpus = DiskCorpus(gen)
         lexical = Lexical.load(gen / LEXICAL_DIR)
-        store = _backend_for(meta.get("store", ""), backend).open(gen, meta, corpus)
+        store = backend_for(meta.get("store", ""), backend).open(gen, meta, corpus)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise IndexFormatError(f"index {gen} is damaged: {err}") from None
     n = len(corpus)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.stores.faiss_store import Scope
+from index.stores.base import Scope
 from qa.followup import FollowUp, Query
 from qa.query import Request
 from qa.retrieval import Passage

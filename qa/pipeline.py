@@ -1,8 +1,8 @@
-"""The answering pipeline: search → selection → reranking → decision, over one index.
+"""The answering pipeline: search → selection → reranking → extraction → decision.
 
-Modelled on DrQA's retriever/reader split: each stage is its own small module taking and
-returning one `Candidates` value, and follow-up questions are one policy (qa/followup.py)
-that the stages apply at named points.
+Each stage (qa/stages/) is a small class taking and returning one `Candidates` value, and
+follow-up questions are one policy (qa/followup.py) that the stages apply at named points.
+`answerer_options` is the one place where Settings become an Answerer's options.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from pathlib import Path
 
 from index.embedder.runtime import Embedder
 from index.errors import IndexFormatError
+from index.settings import Settings
 from index.store import Index, load_index
-from index.stores.faiss_store import EVERYTHING, Scope, StoreBackend
+from index.stores.base import EVERYTHING, Scope, StoreBackend
 from qa.answer import Answer
 from qa.candidates import Candidates
 from qa.cross_encoder import CrossEncoder
@@ -26,10 +27,20 @@ from qa.stages.reranking import Reranking
 from qa.stages.search import Search
 from qa.stages.selection import Selection
 from qa.text.kinds import answer_kind
-from qa.text.snippets import Reader
+from qa.text.snippets import SnippetScorer
 from qa.text.terms import idf
 
 IDF_CACHE = 65_536  # terms whose weight a worker remembers (~100 bytes each)
+
+
+def answerer_options(settings: Settings) -> dict:
+    """Return the Answerer options that the settings decide (CLI, app, eval alike)."""
+    return {
+        "rerank": settings.rerank,
+        "read": settings.read,
+        "reranker_dir": settings.reranker_dir,
+        "threads": settings.threads,
+    }
 
 
 class Answerer:
@@ -59,13 +70,13 @@ class Answerer:
         self.read = read
         df, n = index.lexical.document_frequencies()  # words weigh by their rarity here
         # df is read off the mapped BM25 columns per term: remember the weights looked up.
-        self.reader = Reader(lru_cache(maxsize=IDF_CACHE)(lambda term: idf(df, n, term)))
+        self.scorer = SnippetScorer(lru_cache(maxsize=IDF_CACHE)(lambda term: idf(df, n, term)))
         self.retriever = Retriever(index, embedder)
         self.search = Search(self.retriever)
-        self.selection = Selection(self.reader)
-        self.reranking = Reranking(self.reader, reranker, folder=reranker_dir, threads=threads)
+        self.selection = Selection(self.scorer)
+        self.reranking = Reranking(self.scorer, reranker, folder=reranker_dir, threads=threads)
         self.extraction = Extraction(answer_kind, span_reader, folder=reader_dir, threads=threads)
-        self.decision = Decision(self.reader, self.retriever)
+        self.decision = Decision(self.scorer, self.retriever)
 
     @classmethod
     def open(

@@ -11,7 +11,7 @@ from index.articles import Article
 from index.chunking import Chunk
 from index.embedder.runtime import Embedder
 from index.store import Index
-from index.stores.faiss_store import EVERYTHING, Scope
+from index.stores.base import EVERYTHING, Scope
 
 RRF_C = 60  # the constant of Cormack et al. (2009): damps the weight of the very top ranks
 

@@ -206,7 +206,7 @@ def milvus_env(request, monkeypatch) -> str:
 def milvus_backend(milvus_env):
     """The Milvus backend that milvus_env's settings describe."""
     from index.settings import Settings
-    from index.store import store_backend
+    from index.stores import store_backend
 
     return store_backend(Settings.from_env())
 

@@ -40,6 +40,7 @@ def test_an_upgrade_embeds_nothing_again(tiny_seeds, tmp_path, fake_embedder):
             load_index(index_dir).chunks, load_index(index_dir).store.vectors(), strict=True
         )
     }
+    assert before  # an empty index would make every check below pass
     _as_format_2(index_dir)
     seen = fake_embedder.texts_seen
     report = build(tiny_seeds, index_dir, fake_embedder)

@@ -20,15 +20,8 @@ from index.errors import StoreUnavailable  # noqa: E402
 from index.store import load_index, serves_milvus_lite  # noqa: E402
 from index.stores.faiss_store import FaissBackend  # noqa: E402
 from index.stores.milvus.backend import MilvusBackend  # noqa: E402
-from index.stores.milvus.engine import (  # noqa: E402
-    LITE,
-    MilvusConfig,
-    MilvusVectors,
-    filter_expression,
-    public_uri,
-    quote,
-    row_key,
-)
+from index.stores.milvus.engine import LITE, MilvusConfig, public_uri  # noqa: E402
+from index.stores.milvus.mirror import MilvusVectors, filter_expression, quote, row_key  # noqa: E402
 
 pytestmark = [pytest.mark.milvus, pytest.mark.slow]  # each test starts a Milvus Lite engine
 
@@ -208,7 +201,8 @@ def test_a_lite_file_held_by_another_process_is_a_clear_error(tmp_path):
 
 HOLD = """
 import sys
-from index.stores.milvus.engine import MilvusConfig, MilvusVectors
+from index.stores.milvus.engine import MilvusConfig
+from index.stores.milvus.mirror import MilvusVectors
 store = MilvusVectors(MilvusConfig(sys.argv[1]))
 print("open", flush=True)
 sys.stdin.readline()
@@ -217,7 +211,7 @@ store.close()
 
 
 def test_rows_left_by_an_unreachable_server_only_warn(caplog):
-    from index.stores.milvus.engine import delete_rows
+    from index.stores.milvus.mirror import delete_rows
 
     record = {"lite": False, "uri": "http://127.0.0.1:1", "collection": "c", "keys": 2}
     delete_rows(Path("."), record, ["k1", "k2"])  # the generation is live already: no raise

@@ -10,8 +10,8 @@ import pytest
 from index.build import build
 from index.errors import IndexFormatError
 from index.store import load_index
+from index.stores.base import Scope
 from index.stores.bm25 import Lexical, terms
-from index.stores.faiss_store import Scope
 from qa.pipeline import Answerer
 from qa.query import Filters
 from qa.retrieval import Passage, Retriever, fuse

@@ -18,7 +18,7 @@ from index.build import build  # noqa: E402
 from index.store import load_index  # noqa: E402
 from index.stores.faiss_store import FaissStore  # noqa: E402
 from index.stores.milvus.backend import MilvusBackend, MilvusStore  # noqa: E402
-from index.stores.milvus.engine import MilvusVectors, sync_generation  # noqa: E402
+from index.stores.milvus.mirror import MilvusVectors, sync_generation  # noqa: E402
 from qa.pipeline import Answerer  # noqa: E402
 from qa.query import Filters  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402

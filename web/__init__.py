@@ -8,8 +8,9 @@ from flask import Flask, Response
 
 from index.embedder.runtime import Embedder, configured_embedder, model_name
 from index.settings import Settings
-from index.store import Index, store_backend
-from qa.pipeline import Answerer
+from index.store import Index
+from index.stores import store_backend
+from qa.pipeline import Answerer, answerer_options
 from web.gate import QuestionGate
 from web.live_index import FixedIndex, LiveIndex
 from web.rebuilder import Rebuilder
@@ -51,12 +52,8 @@ def _index_source(
         (lambda: embedder) if embedder is not None else lambda: configured_embedder(settings),
         model=embedder.name if embedder is not None else model_name(settings.embedder),
         interval=float(app.config["RELOAD_INTERVAL"]),
-        options={
-            "rerank": bool(app.config["RERANK"]),
-            "read": bool(app.config["READ"]),
-            "reranker_dir": settings.reranker_dir,
-            "threads": settings.threads,
-        },
+        options=answerer_options(settings)
+        | {"rerank": bool(app.config["RERANK"]), "read": bool(app.config["READ"])},
         backend=store_backend(settings),
         generations=_replica_generations(settings, Path(app.config["INDEX_DIR"])),
     )

@@ -15,7 +15,7 @@ import numpy as np
 from index.embedder.runtime import Embedder
 from index.errors import IndexError_, IndexNotFound, StoreUnavailable
 from index.store import FolderGenerations, Index
-from index.stores.faiss_store import StoreBackend
+from index.stores.base import StoreBackend
 from qa.pipeline import Answerer
 
 if TYPE_CHECKING:

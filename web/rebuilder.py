@@ -18,7 +18,7 @@ from pathlib import Path
 from index.build import BuildLock, build, build_lock, pid_alive
 from index.embedder.runtime import Embedder
 from index.errors import BuildLocked, IndexError_
-from index.stores.faiss_store import StoreBackend
+from index.stores.base import StoreBackend
 
 log = logging.getLogger(__name__)
 

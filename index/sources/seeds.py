@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.articles import MAX_FILE_BYTES
 from index.errors import SeedsError
 
 # Characters an id may not hold: the API's path converter matches no line break, and
@@ -86,6 +88,41 @@ def scan_seeds(seeds_dir: Path) -> SeedScan:
     if not files:
         raise SeedsError(f"seeds folder {seeds_dir} holds no files")
     return SeedScan(tuple(sorted(files)), tuple(skipped))
+
+
+@dataclass(frozen=True)
+class Seed:
+    """One scanned file as a build meets it: its id and bytes, or why it cannot be read."""
+
+    path: Path
+    id: str
+    raw: bytes | None  # None: skipped, `reason` says why
+    reason: str = ""
+
+
+def read_seeds(seeds_dir: Path, scan: SeedScan) -> Iterator[Seed]:
+    """Yield each scanned file once, in order, with an id no earlier file has (a~2, a~3...)."""
+    taken: set[str] = set()
+    for path in scan.files:
+        aid = _unique(article_id(seeds_dir, path), taken)
+        taken.add(aid)
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:  # don't even read it: no article is that large
+                yield Seed(path, aid, None, f"file is too large ({size:,} bytes)")
+            else:
+                yield Seed(path, aid, read_seed(path))
+        except OSError as err:
+            yield Seed(path, aid, None, f"cannot read: {err.strerror}")
+
+
+def _unique(aid: str, taken: set[str]) -> str:
+    """Return aid, or aid~2, aid~3... if another file has it (a.txt and a.html, a safe id)."""
+    name, n = aid, 1
+    while name in taken:
+        n += 1
+        name = f"{aid}~{n}"
+    return name
 
 
 def read_seed(path: Path) -> bytes:

@@ -15,7 +15,7 @@ import Stemmer
 from index.errors import IndexFormatError
 
 if TYPE_CHECKING:
-    from index.stores.faiss_store import Scope
+    from index.stores.base import Scope
 
 LEXICAL_DIR = "bm25"  # inside a generation folder, next to vectors.faiss
 _STOPWORD_TEXT = """

@@ -1,17 +1,9 @@
-"""The one interface to chunk vectors: a store searches them, a backend writes and opens them.
-
-FAISS (files in the generation folder) and Milvus (index/stores/milvus/engine.py) implement it. The edges
-pick the backend from Settings and pass it in; a reader opens whatever backend the generation
-records in its meta.json, so nothing else asks which store is configured.
-"""
+"""The FAISS store: every row's vector in a mapped vectors.npy, an IVF index from 20,000 rows up."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
 import faiss
 import numpy as np
@@ -19,10 +11,10 @@ import numpy as np
 from index.articles import Article
 from index.chunking import Chunk
 from index.corpus import Corpus
+from index.stores.base import EVERYTHING, Hits, Scope
 
 FAISS_FILE = "vectors.faiss"  # the IVF index, from IVF_THRESHOLD chunks up
 VECTORS_FILE = "vectors.npy"  # every row's vector, float32: mapped, shared by all workers
-Hits = list[tuple[int, float]]  # (chunk row, cosine similarity), best first
 
 # Exact search scans every vector: one query on one core costs ~0.05-0.1 ms per 1,000 chunks
 # (1 ms at 17k, 10 ms at 100k, 80-120 ms at 1M). Past 20,000 chunks an approximate index takes
@@ -36,71 +28,6 @@ IVF_TRAIN_PER_LIST = 40  # k-means sample: 40 points per list is FAISS's own low
 # 0.93 with 32 probes, 0.987 with 64, 0.999 with 96. Set on every load: tunable.
 IVF_NPROBE = 64
 IVF_NPROBE_MAX = 256
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The rows a search may return: all of them, or those admitted by filters or listed.
-
-    `rows` is always the exact admitted set (sorted); the bounds say *why*, so a store that
-    evaluates filters itself (Milvus) need not be sent a list of a million row ids.
-    """
-
-    rows: np.ndarray | None = field(default=None, compare=False)
-    after: datetime | None = None
-    before: datetime | None = None
-    author: str | None = None
-
-    @property
-    def size(self) -> int | None:
-        """Return how many rows are admitted (None: all)."""
-        return None if self.rows is None else len(self.rows)
-
-    @property
-    def by_filters(self) -> bool:
-        """Return whether date/author bounds describe the admitted rows."""
-        return any((self.after, self.before, self.author))
-
-
-EVERYTHING = Scope()
-
-
-class VectorStore(Protocol):
-    """Search one generation's chunk vectors by inner product (== cosine, rows are unit)."""
-
-    def search(self, query: np.ndarray, k: int, scope: Scope = EVERYTHING) -> Hits:
-        """Return up to k (row, score) pairs from the scope, best first."""
-        ...
-
-    def vectors(self) -> np.ndarray:
-        """Return every row's vector, float32 (n, dim): what a rebuild reuses."""
-        ...
-
-
-class StoreBackend(Protocol):
-    """Write a generation's vectors into a store, and open them again for searching."""
-
-    kind: str  # recorded in meta.json as "store"
-
-    def write(
-        self,
-        folder: Path,
-        articles: dict[str, Article],
-        chunks: list[Chunk],
-        vectors: np.ndarray,
-        model: str,
-        previous: Path | None,
-    ) -> tuple[dict, list[str]]:
-        """Store a generation being written; return its meta fields and rows to drop later."""
-        ...
-
-    def published(self, folder: Path, meta: dict, stale: list[str]) -> None:
-        """Tidy up once the generation is live (drop rows only the previous one needed)."""
-        ...
-
-    def open(self, folder: Path, meta: dict, corpus: Corpus) -> VectorStore:
-        """Open a published generation's vectors for searching."""
-        ...
 
 
 def ivf_lists(n: int) -> int:

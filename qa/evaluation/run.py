@@ -14,10 +14,10 @@ import numpy as np
 
 from index.embedder.runtime import Embedder
 from index.settings import Settings
-from index.store import store_backend
+from index.stores import store_backend
 from qa.answer import Answer
 from qa.evaluation.metrics import exact_scores
-from qa.pipeline import Answerer
+from qa.pipeline import Answerer, answerer_options
 from qa.text.kinds import answer_kind
 
 SAMPLE_SEED = 13
@@ -225,14 +225,12 @@ def score(
 
 
 def _answerer(index_dir: Path, embedder: Embedder, settings: Settings) -> Answerer:
-    """Open the evaluated index with the settings' store credentials and reranker."""
-    return Answerer.open(
-        index_dir,
-        embedder,
-        store_backend(settings),
-        reranker_dir=settings.reranker_dir,
-        threads=settings.threads,
-    )
+    """Open the evaluated index with the settings' store credentials and options.
+
+    Each variant still sets its own rerank flag per question; NEWSQA_READ=0 turns the span
+    reader off here as it does in `qa ask` and the server.
+    """
+    return Answerer.open(index_dir, embedder, store_backend(settings), **answerer_options(settings))
 
 
 def _collect_shard(

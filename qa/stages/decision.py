@@ -10,7 +10,7 @@ from qa.explain import explain
 from qa.retrieval import Retriever
 from qa.text import timeline
 from qa.text.kinds import DATES, answer_kind
-from qa.text.snippets import Reader, Snippet
+from qa.text.snippets import Snippet, SnippetScorer
 
 # Below these the top citation is taken not to answer the question (calibrated by `qa eval`
 # on squad-dev plus off-topic questions; see docs/evaluation.md): its cross-encoder logit when
@@ -26,8 +26,8 @@ NO_MATCH = "No article matches the filters."
 class Decision:
     """Turn the final candidates into an Answer, abstaining on a weak top citation."""
 
-    def __init__(self, reader: Reader, retriever: Retriever) -> None:
-        self.reader = reader
+    def __init__(self, scorer: SnippetScorer, retriever: Retriever) -> None:
+        self.scorer = scorer
         self.retriever = retriever
 
     def confidence(self, c: Candidates) -> tuple[float, float | None]:
@@ -64,7 +64,7 @@ class Decision:
         found = c.found[i] if i < len(c.found) else None
         if found is not None:
             return replace(window, highlight=(found.start, found.end))
-        return self.reader.mark(c.request.question, window, c.query.text)
+        return self.scorer.mark(c.request.question, window, c.query.text)
 
     def exact(self, c: Candidates, top: Citation) -> Exact | None:
         """Return the words the top citation highlights, with a date grounded if they are one."""

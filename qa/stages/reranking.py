@@ -8,13 +8,13 @@ from pathlib import Path
 
 from qa.candidates import Candidates
 from qa.cross_encoder import CrossEncoder
-from qa.text.snippets import Reader
+from qa.text.snippets import SnippetScorer
 
 # Best distinct snippets the cross-encoder rescores: 12, not 16, pays for the span reader
 # (bench/exact.py). With sentences weighted above their passage (qa/text/snippets.py W_PASSAGE) the
 # 300 squad-dev validation questions keep hit@1 (0.877 vs 0.873 at 16; docs/evaluation.md).
 RERANK_WINDOWS = 12
-W_READER = 0.5  # share of the reader's own score kept next to the cross-encoder's logit
+W_RULES = 0.5  # share of the snippet scorer's own score kept next to the cross-encoder's logit
 KIND_LOGIT = 1.0  # a snippet holding the kind of answer asked for (a date for "when") gains
 
 
@@ -23,14 +23,14 @@ class Reranking:
 
     def __init__(
         self,
-        reader: Reader,
+        scorer: SnippetScorer,
         cross_encoder: CrossEncoder | None = None,
         *,
         folder: Path | None = None,
         threads: int = 0,
         windows: int = RERANK_WINDOWS,
     ) -> None:
-        self.reader = reader
+        self.scorer = scorer
         self.windows = windows
         self._folder, self._threads = folder, threads
         if cross_encoder is not None:  # share one loaded model between answerers
@@ -53,9 +53,9 @@ class Reranking:
         )
         scored = []
         for logit, w in zip(logits.tolist(), windows, strict=True):
-            kind = self.reader.has_answer_kind(c.request.question, w)
+            kind = self.scorer.has_answer_kind(c.request.question, w)
             bonus = c.follow_up.logit_bonus(w.article_id) + KIND_LOGIT * kind
-            scored.append((replace(w, score=logit + bonus + W_READER * w.score), logit, bonus))
+            scored.append((replace(w, score=logit + bonus + W_RULES * w.score), logit, bonus))
         scored.sort(key=lambda s: (-s[0].score, -(s[1] + s[2])))
         scored = c.follow_up.demote_repeats(scored, lambda s: s[0].text)
         return replace(c, windows=tuple(s[0] for s in scored), logits=tuple(s[1] for s in scored))

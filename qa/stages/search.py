@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from index.stores.faiss_store import Scope
+from index.stores.base import Scope
 from qa.candidates import Candidates
 from qa.retrieval import Passage, Retriever, fuse
 

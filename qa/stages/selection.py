@@ -6,20 +6,20 @@ from dataclasses import replace
 
 from qa.candidates import Candidates
 from qa.text.dedup import distinct
-from qa.text.snippets import Reader
+from qa.text.snippets import SnippetScorer
 
 
 class Selection:
     """Cut each passage's best sentences into snippets and keep each piece of news once."""
 
-    def __init__(self, reader: Reader) -> None:
-        self.reader = reader
+    def __init__(self, scorer: SnippetScorer) -> None:
+        self.scorer = scorer
 
     def __call__(self, c: Candidates) -> Candidates:
-        """Fill in the windows: snippets by reader score, repeats of the last answer last."""
+        """Fill in the windows: snippets by rule score, repeats of the last answer last."""
         passages = list(c.fused)
         scores = c.follow_up.boost(passages, [p.score for p in passages])
-        read = self.reader.read(
+        read = self.scorer.snippets(
             c.request.question, passages, query=c.query.text, passage_scores=scores
         )
         windows = c.follow_up.demote_repeats(list(distinct(read)))

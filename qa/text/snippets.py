@@ -16,8 +16,9 @@ MAX_SNIPPET = 400
 # Weights of a sentence's score: the passage's (normalised) retrieval score, the share of the
 # question's weighted terms in the sentence, in the sentence and its neighbours, and whether
 # the sentence holds a span of the kind the question asks for (a date for "when"...).
-# W_PASSAGE 0.75, not 1.0: a sentence naming the question's terms ("Alibaba CEO Jack Ma") in a
-# lower-ranked passage must reach the 12 snippets the cross-encoder rescores (qa/stages/reranking.py).
+# W_PASSAGE 0.75, not 1.0: a sentence naming the question's terms ("Alibaba CEO Jack Ma") in
+# a lower-ranked passage must reach the 12 snippets the cross-encoder rescores
+# (qa/stages/reranking.py).
 W_PASSAGE, W_SENTENCE, W_CONTEXT, W_KIND = 0.75, 1.0, 0.25, 0.3
 W_NEIGHBOUR = 0.1  # a neighbour gives context (to a reader and the reranker): prefer pairs
 # A sentence opening with one of these leans on the one before it ("It was founded in...").
@@ -80,13 +81,13 @@ def normalise(scores: Sequence[float]) -> list[float]:
     return [(s - lo) / (hi - lo) if hi > lo else 1.0 for s in scores]
 
 
-class Reader:
+class SnippetScorer:
     """Pick, inside each passage, the sentence that best answers the question."""
 
     def __init__(self, weight: Callable[[str], float]) -> None:
         self.weight = weight  # a term's importance, e.g. its idf in the corpus
 
-    def read(
+    def snippets(
         self,
         question: str,
         passages: Sequence[Passage],

@@ -2,7 +2,8 @@
 
 `read_file` looks at a file's content (its extension only breaks ties), picks the reader and
 returns a `Reading`: the same `Article` whatever the format. It runs inside the parser child
-process (index/sources/parser_process.py), so a hostile file of any format meets the same time budget.
+process (index/sources/parser_process.py), so a hostile file of any format meets the same
+time budget.
 """
 
 from __future__ import annotations

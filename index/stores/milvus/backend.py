@@ -15,15 +15,10 @@ from index.articles import Article
 from index.chunking import Chunk
 from index.corpus import Corpus
 from index.settings import Settings
-from index.stores.faiss_store import EVERYTHING, FaissBackend, FaissStore, Hits, Scope
-from index.stores.milvus.engine import (
-    MilvusConfig,
-    MilvusSearch,
-    RowKeys,
-    delete_rows,
-    row_key,
-    sync_generation,
-)
+from index.stores.base import EVERYTHING, Hits, Scope
+from index.stores.faiss_store import FaissBackend, FaissStore
+from index.stores.milvus.engine import MilvusConfig
+from index.stores.milvus.mirror import MilvusSearch, RowKeys, delete_rows, row_key, sync_generation
 from index.stores.milvus.rows import ReplicaConfig
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
-from index.stores.milvus.engine import filter_expression, quote
+from index.stores.milvus.mirror import filter_expression, quote
 from index.stores.milvus.rows import ReplicaConfig, alive
 
 CHUNK_FIELDS = ["chunk_id", "article_id", "text", "start", "end"]

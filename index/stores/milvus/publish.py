@@ -22,7 +22,8 @@ from index.articles import Article
 from index.chunking import Chunk
 from index.corpus import _article_meta
 from index.stores.bm25 import terms
-from index.stores.milvus.engine import INSERT_BATCH, _timestamp, row_key
+from index.stores.milvus.engine import INSERT_BATCH
+from index.stores.milvus.mirror import row_key, timestamp
 from index.stores.milvus.rows import (
     OPEN,
     PART_CHARS,
@@ -163,7 +164,7 @@ def _chunk_fields(
             "article_id": a.id,
             "start": chunk.start,
             "end": chunk.end,
-            "date": _timestamp(a.date),
+            "date": timestamp(a.date),
             "author": a.author.casefold(),
             "text": chunk.text,
             "terms": " ".join(terms(chunk.text))[:TERMS_MAX] or "-",
@@ -189,7 +190,7 @@ def _article_fields(part: tuple[Article, int, str]) -> dict:
     return {
         "article_id": a.id,
         "part": n,
-        "date": _timestamp(a.date),
+        "date": timestamp(a.date),
         "title": a.title if n == 0 else "",
         "meta": meta if n == 0 else "",
         "text": a.text[n * PART_CHARS : (n + 1) * PART_CHARS],

@@ -15,10 +15,11 @@ import numpy as np
 
 from index.errors import IndexFormatError, IndexNotFound, StoreUnavailable
 from index.store import Index
+from index.stores.base import EVERYTHING, Hits, Scope
 from index.stores.bm25 import terms
-from index.stores.faiss_store import EVERYTHING, Hits, Scope
 from index.stores.milvus.corpus import CHUNK_FIELDS, Bounded, MilvusCorpus
-from index.stores.milvus.engine import MAX_TOPK, filter_expression, quote
+from index.stores.milvus.engine import MAX_TOPK
+from index.stores.milvus.mirror import filter_expression, quote
 from index.stores.milvus.publish import live_record
 from index.stores.milvus.rows import Connection, ReplicaConfig, alive
 

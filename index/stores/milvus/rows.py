@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import StoreUnavailable
-from index.stores.milvus.engine import LITE, _close_client, grpc_options, public_uri
+from index.stores.milvus.engine import LITE, close_client, grpc_options, public_uri
 
 OPEN = 2**62  # gen_to of a row no generation has dropped yet
 PREFIX = "newsqa"  # collection names' prefix when NEWSQA_MILVUS_COLLECTION names none
@@ -82,7 +82,7 @@ class Connection:
                 raise
             where = config.where()
             raise StoreUnavailable(f"cannot connect to Milvus at {where}: {err.message}") from err
-        self._finalizer = weakref.finalize(self, _close_client, self.client, lite)
+        self._finalizer = weakref.finalize(self, close_client, self.client, lite)
 
     def close(self) -> None:
         """Close the connection (the last user of a Lite file stops its server)."""

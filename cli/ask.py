@@ -1,0 +1,95 @@
+"""`qa ask`: answer one question from the index, as text or as the API's JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from cli.common import QAError, backend_of, core_errors, embedder_of, index_option, settings_of
+from qa.query import MAX_K, MODES
+
+
+@click.command("ask")
+@click.argument("question")
+@index_option
+@click.option(
+    "-k",
+    "k",
+    type=click.IntRange(1, MAX_K),
+    default=5,
+    show_default=True,
+    help="How many citations.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as the API's JSON.")
+@click.option(
+    "--explain", is_flag=True, help="Add the BM25, dense, fused and reranked lists to --json."
+)
+@click.option("--no-rerank", is_flag=True, help="Skip the cross-encoder (faster, less precise).")
+@click.option("--no-read", is_flag=True, help="Skip the span reader (rules mark the answer).")
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="hybrid",
+    show_default=True,
+    help="Retrieval: BM25 and dense fused, or one of them.",
+)
+@click.option("--after", help="Only articles dated on or after this day (YYYY-MM-DD).")
+@click.option("--before", help="Only articles dated on or before this day (YYYY-MM-DD).")
+@click.option("--author", help="Only articles by this author.")
+@click.pass_context
+def ask_cmd(
+    ctx: click.Context,
+    question: str,
+    index_dir: Path,
+    k: int,
+    as_json: bool,
+    explain: bool,
+    no_rerank: bool,
+    no_read: bool,
+    mode: str,
+    after: str | None,
+    before: str | None,
+    author: str | None,
+) -> None:
+    """Answer QUESTION from the index with cited snippets."""
+    from index.store import load_index
+    from qa.errors import check_question
+    from qa.pipeline import Answerer, answerer_options
+    from qa.query import Filters
+
+    try:
+        check_question(question)  # fail fast, before the model loads
+        filters = Filters.from_json({"after": after, "before": before, "author": author})
+        # Before the model loads: a missing index fails fast.
+        index = load_index(index_dir, backend=backend_of(ctx, index_dir))
+        settings = settings_of(ctx)
+        settings = settings.with_(
+            rerank=settings.rerank and not no_rerank, read=settings.read and not no_read
+        )
+        answerer = Answerer(index, embedder_of(ctx), **answerer_options(settings))
+        answer = answerer.ask(question, k=k, filters=filters, mode=mode, explain=explain)
+    except core_errors() as err:
+        raise QAError(str(err)) from None
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        return
+    if answer.answer is None:
+        click.echo(answer.message)
+    elif answer.exact is not None:
+        words = answer.exact.text
+        if answer.exact.date:
+            from qa.text.timeline import show
+
+            words = show(words, answer.exact.date)
+        click.echo(click.style(words, bold=True))
+    for n, c in enumerate(answer.citations, 1):
+        text = c.snippet
+        if c.highlight:
+            a, b = c.highlight
+            text = text[:a] + click.style(text[a:b], bold=True, underline=True) + text[b:]
+        click.echo(f"[{n}] {text}")
+        click.echo(
+            click.style(f"    {c.title} — {c.author}, {(c.date or '')[:10]} — {c.url}", dim=True)
+        )
