@@ -41,7 +41,7 @@ $(CHROMIUM):
 browser: $(CHROMIUM)
 
 test: install browser
-	$(BIN)/ruff check index qa web tests bench
+	$(BIN)/ruff check index qa web cli tests bench train eval
 	$(BIN)/python -m pytest -q
 
 # Performance tables (ONNX vs torch, ingest, latency, throughput, memory, HNSW vs flat).

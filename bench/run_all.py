@@ -1,7 +1,7 @@
 """Run every benchmark in turn (`make bench`), each in its own process, and time the whole.
 
-Cached synthetic indexes live in var/bench/: the first run builds them (the 1M-chunk HNSW
-takes minutes), later runs reuse them. bench/rebuild.py (10k chunks embedded with torch)
+Cached synthetic indexes live in var/bench/: the first run builds them (the 1M-chunk IVF
+index takes minutes), later runs reuse them. bench/rebuild.py (10k chunks embedded with torch)
 is not part of this run: it alone takes longer than the whole budget on 2 cores; nor is
 bench/milvus.py (Milvus Lite vs FAISS, docs/scale-out.md), 1-3 minutes more.
 """

@@ -37,7 +37,7 @@ from index.store import load_index
 from index.stores.faiss_store import make_vector_index
 
 SIZES = "1000,5000,10000,real,50000,100000,1000000"
-EFS = (16, 32, 64, 128, 256)  # nprobe values tried
+NPROBES = (16, 32, 64, 128, 256)  # nprobe values tried
 SQUAD = REPO.parent / "shared" / "eval" / "squad-dev" / "questions.jsonl"
 
 
@@ -80,16 +80,16 @@ def _corpus(size: int, real: np.ndarray) -> tuple[np.ndarray, str, faiss.Index |
         block = real[np.arange(lo, hi) % n] + NOISE * rng.standard_normal((hi - lo, real.shape[1]))
         vectors[lo:hi] = block / np.linalg.norm(block, axis=1, keepdims=True)
     cached = VAR / f"ivf-{size}-{n}-{store.ivf_lists(size)}.faiss"
-    hnsw = faiss.read_index(str(cached)) if cached.exists() else None
-    return vectors, "real + replicas", hnsw
+    ivf = faiss.read_index(str(cached)) if cached.exists() else None
+    return vectors, "real + replicas", ivf
 
 
-def _cache(size: int, n: int, hnsw: faiss.Index) -> None:
+def _cache(size: int, n: int, ivf: faiss.Index) -> None:
     """Keep IVF indexes of 1M vectors: building one takes minutes on 2 cores."""
     if size >= 1_000_000:
         VAR.mkdir(parents=True, exist_ok=True)
         path = VAR / f"ivf-{size}-{n}-{store.ivf_lists(size)}.faiss"
-        faiss.write_index(hnsw, str(path))
+        faiss.write_index(ivf, str(path))
 
 
 def main() -> None:
@@ -103,41 +103,41 @@ def main() -> None:
     rows = []
     for name in args.sizes.split(","):
         size = len(real) if name == "real" else int(name)
-        vectors, what, hnsw = _corpus(size, real)
+        vectors, what, ivf = _corpus(size, real)
         flat = faiss.IndexFlatIP(vectors.shape[1])
         flat.add(vectors)
         flat_ms, exact = _latencies(flat, queries)
         del flat
         build_s: object = "(cached)"
-        if hnsw is None:
+        if ivf is None:
             faiss.omp_set_num_threads(2)  # build on every core, as `qa index` does
             saved, store.IVF_THRESHOLD = store.IVF_THRESHOLD, 0
             try:
                 started = time.perf_counter()
-                hnsw = make_vector_index(vectors)
+                ivf = make_vector_index(vectors)
                 build_s = time.perf_counter() - started
             finally:
                 store.IVF_THRESHOLD = saved
                 faiss.omp_set_num_threads(1)
-            _cache(size, len(real), hnsw)
+            _cache(size, len(real), ivf)
         recalls = {}
-        chosen = store.ivf_search_breadth(hnsw.nlist)
-        for ef in sorted({*EFS, chosen}):
-            hnsw.nprobe = ef
-            ms, found = _latencies(hnsw, queries)
-            recalls[ef] = (_recall(found, exact), ms)
-        del hnsw, vectors
-        hnsw_ms = recalls[chosen][1]
+        chosen = store.ivf_search_breadth(ivf.nlist)
+        for nprobe in sorted({*NPROBES, chosen}):
+            ivf.nprobe = nprobe
+            ms, found = _latencies(ivf, queries)
+            recalls[nprobe] = (_recall(found, exact), ms)
+        del ivf, vectors
+        ivf_ms = recalls[chosen][1]
         rows.append(
             [
                 size,
                 what,
                 percentiles(flat_ms)[0],
-                percentiles(hnsw_ms)[0],
-                percentiles(hnsw_ms)[2],
+                percentiles(ivf_ms)[0],
+                percentiles(ivf_ms)[2],
                 chosen,
                 recalls[chosen][0],
-                *(recalls[ef][0] for ef in EFS),
+                *(recalls[nprobe][0] for nprobe in NPROBES),
                 build_s,
                 "ivf" if size >= store.IVF_THRESHOLD else "flat",
             ]
@@ -154,7 +154,7 @@ def main() -> None:
             "ivf p99 ms",
             "store nprobe",
             "recall@10 store nprobe",
-            *(f"recall@10 nprobe{ef}" for ef in EFS),
+            *(f"recall@10 nprobe{nprobe}" for nprobe in NPROBES),
             "ivf build s",
             "store picks",
         ],

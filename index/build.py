@@ -146,11 +146,6 @@ class BuildLock:
         self.release()
 
 
-def build_lock(index_dir: Path) -> BuildLock:
-    """Return the index's build lock, to hold with `with` (raises BuildLocked when taken)."""
-    return BuildLock(index_dir)
-
-
 def _previous(
     index_dir: Path, model: str, full: bool, backend: StoreBackend, notes: list[str]
 ) -> Index | None:
@@ -331,14 +326,14 @@ def build(
     """Bring the index at index_dir up to date with seeds_dir; return what was done.
 
     Each new or changed file is parsed in a child process with parse_seconds to finish.
-    `locked` says the caller holds build_lock(index_dir) already (POST /api/rebuild takes it
+    `locked` says the caller holds BuildLock(index_dir) already (POST /api/rebuild takes it
     before it answers, so that of two requests at once exactly one is accepted).
     """
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     backend = backend or FaissBackend()
     scan = scan_seeds(seeds_dir)
-    lock = nullcontext() if locked else build_lock(index_dir)
+    lock = nullcontext() if locked else BuildLock(index_dir)
     with lock, ParserProcess(parse_seconds) as parser:
         remove_stale(index_dir)  # litter of a build that was killed: we hold the lock now
         notes: list[str] = []

@@ -33,16 +33,6 @@ def read_array(path: Path) -> np.ndarray:
     return array.view(np.ndarray) if array.size else np.load(path, allow_pickle=False)
 
 
-def is_mapped(array: np.ndarray) -> bool:
-    """Return whether an array's memory is a file mapping (shared through the page cache)."""
-    base = array
-    while base is not None:
-        if isinstance(base, mmap.mmap):
-            return True
-        base = getattr(base, "base", None) if not isinstance(base, memoryview) else base.obj
-    return False
-
-
 def write_strings(path: Path, texts: Iterable[str]) -> None:
     """Write strings as one UTF-8 blob (`path`) and their byte offsets (`path`.idx.npy)."""
     offsets = [0]

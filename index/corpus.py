@@ -74,7 +74,7 @@ def author_key(author: str) -> int:
     return int.from_bytes(digest.digest(), "little", signed=True)
 
 
-def _article_meta(a: Article) -> str:
+def article_meta(a: Article) -> str:
     date = a.date.isoformat() if a.date else None
     fields = [a.id, a.path, a.title, date, a.author, a.url, a.content_hash]
     return json.dumps([*fields, a.item, a.source_hash, list(a.also_published_at)])
@@ -85,7 +85,7 @@ def write_corpus(folder: Path, articles: Sequence[Article], chunks: Sequence[Chu
     out = folder / CORPUS_DIR
     out.mkdir()
     row_of = {a.id: i for i, a in enumerate(articles)}
-    write_strings(out / "article_meta", map(_article_meta, articles))
+    write_strings(out / "article_meta", map(article_meta, articles))
     write_strings(out / "article_text", (a.text for a in articles))
     dates = np.asarray([_micros(a.date) for a in articles], dtype=np.int64)
     write_array(out / "article_date.npy", dates)

@@ -73,6 +73,11 @@ class Settings:
                 values[f.name] = _parse(str(f.type), name, env[name], f.metadata["choices"])
         return cls(**values)
 
+    @property
+    def stateless_replicas(self) -> bool:
+        """Return whether servers read everything from Milvus (no index folder of their own)."""
+        return self.store == "milvus" and self.milvus_stateless
+
     def with_(self, **changes: object) -> Settings:
         """Return a copy with some fields changed (a CLI option overrides its variable)."""
         return replace(self, **changes)

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -37,8 +38,9 @@ _GEN_PREFIX = "gen-"
 class Index:
     """A loaded generation: its corpus, the chunks' vectors and BM25 (row i is chunk i).
 
-    Nothing here holds the text: the corpus, the vectors and BM25 are mapped files, read
-    through the page cache that every worker shares.
+    Nothing here holds the text itself: from a folder, the corpus, the vectors and BM25 are
+    mapped files read through the page cache that every worker shares; a stateless replica's
+    ask Milvus (index/stores/milvus/replica.py).
     """
 
     path: Path
@@ -246,6 +248,19 @@ def load_index(
         raise IndexFormatError(f"index {gen} has {len(lexical)} BM25 rows for {n} chunks")
     meta["load_seconds"] = round(time.perf_counter() - started, 3)
     return Index(index_dir, name, meta, corpus, store, lexical)
+
+
+@dataclass(frozen=True)
+class Generations(Protocol):
+    """What a server follows: a folder's `current` or a stateless replica's Milvus record."""
+
+    def current(self) -> str | None:
+        """Return the live generation's name, or None if nothing was published."""
+        ...
+
+    def load(self, model: str | None = None) -> Index:
+        """Load the live generation."""
+        ...
 
 
 @dataclass(frozen=True)

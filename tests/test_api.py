@@ -10,7 +10,7 @@ import threading
 import pytest
 from jsonschema import Draft202012Validator
 
-from index.build import build, build_lock
+from index.build import BuildLock, build
 from tests.conftest import SEEDS
 from web import create_app
 
@@ -449,6 +449,6 @@ def test_rebuild_while_one_runs_is_409(web_index, tiny_seeds, fake_embedder):
 
 
 def test_rebuild_refused_while_qa_index_holds_the_lock(call, web_index):
-    with build_lock(web_index):
+    with BuildLock(web_index):
         response, body = call("POST", "/api/rebuild", headers=AUTH)
     assert response.status_code == 409 and str(web_index) in body["error"]["message"]

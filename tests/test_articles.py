@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import ALIYUN, SEEDS
+from conftest import ALIYUN, SEEDS, TINY
 
 from index.articles import MAX_FILE_BYTES, parse_article, read_article
 from index.errors import ArticleError
@@ -42,7 +42,10 @@ def test_share_links_and_tracking_pixels_dropped():
 
 
 def test_every_default_seed_parses():
-    for path in sorted(SEEDS.glob("*.txt")):
+    paths = sorted(SEEDS.glob("*.txt"))
+    # The glob must find the default corpus, or the loop below proves nothing.
+    assert set(TINY) <= {p.name for p in paths}, f"seeds missing from {SEEDS}"
+    for path in paths:
         article = read_article(path)
         assert article.text and article.title and article.url.startswith("http"), path
         assert "<" not in article.text or "<" in path.read_text(), path

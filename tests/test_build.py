@@ -8,7 +8,7 @@ import shutil
 import pytest
 from conftest import ALIYUN, SEEDS
 
-from index.build import build, build_lock
+from index.build import BuildLock, build
 from index.errors import BuildLocked, SeedsError
 from index.store import load_index
 
@@ -99,5 +99,5 @@ def test_lock_blocks_a_second_build_and_recovers_stale(tmp_path, tiny_seeds, fak
     (ix / "lock").write_text("999999999\n")  # no such process: stale
     assert build(tiny_seeds, ix, fake_embedder).articles == 5
     assert not (ix / "lock").exists()
-    with build_lock(ix), pytest.raises(BuildLocked):
+    with BuildLock(ix), pytest.raises(BuildLocked):
         build(tiny_seeds, ix, fake_embedder)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, TINY
 
 from index.articles import read_article
 from index.chunking import MAX_CHARS, chunk_text, pack_sentences, split_sentences
@@ -55,7 +55,10 @@ def test_long_sentence_gets_its_own_chunk():
 
 
 def test_chunk_text_matches_article_offsets_on_every_seed():
-    for path in sorted(SEEDS.glob("*.txt")):
+    paths = sorted(SEEDS.glob("*.txt"))
+    # The glob must find the default corpus, or the loop below proves nothing.
+    assert set(TINY) <= {p.name for p in paths}, f"seeds missing from {SEEDS}"
+    for path in paths:
         article = read_article(path)
         chunks = chunk_text(article.id, article.text)
         assert chunks, path

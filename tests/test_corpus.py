@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from index.articles import Article
 from index.chunking import chunk_text
-from index.columns import is_mapped
 from index.corpus import DiskCorpus, write_corpus
 from qa.query import Filters
+from tests.memory import is_mapped
 
 
 def _day(d: int) -> datetime:

@@ -112,6 +112,7 @@ def test_citations_are_distinct_and_verbatim(default_answerer):
     index = default_answerer.index
     for question in ("What did Stripe raise?", "Why did bitcoin's price rise?"):
         answer = default_answerer.ask(question, k=10)
+        assert len(answer.citations) == 10, question  # k of them: else nothing is compared
         spans = [(c.article_id, c.start, c.end) for c in answer.citations]
         for c in answer.citations:
             assert index.articles[c.article_id].text[c.start : c.end] == c.snippet

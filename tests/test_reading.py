@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from index.articles import Article
 from index.chunking import chunk_text
 from qa.retrieval import Passage
-from qa.text.snippets import MAX_SNIPPET, Reader, fit, normalise, overlap
+from qa.text.snippets import MAX_SNIPPET, SnippetScorer, fit, normalise, overlap
 
 TOWER = (
     "Jacksonville has many parks along the river. The city is the largest in Florida by area.\n\n"
@@ -26,8 +26,8 @@ def _passages(text: str, aid: str = "a") -> list[Passage]:
 
 
 def _read(question: str, text: str = TOWER):
-    reader = Reader(lambda term: 1.0)
-    return [reader.mark(question, s) for s in reader.read(question, _passages(text))]
+    reader = SnippetScorer(lambda term: 1.0)
+    return [reader.mark(question, s) for s in reader.snippets(question, _passages(text))]
 
 
 def test_overlap_weights_terms():
@@ -52,7 +52,9 @@ def test_best_window_holds_the_answer_and_its_neighbour():
 
 
 def test_snippets_are_verbatim_with_article_offsets():
-    for snippet in _read("Which parks are along the river in Jacksonville?"):
+    snippets = _read("Which parks are along the river in Jacksonville?")
+    assert snippets and "parks along the river" in snippets[0].text
+    for snippet in snippets:
         assert TOWER[snippet.start : snippet.end] == snippet.text
         assert len(snippet.text) <= MAX_SNIPPET
         assert "\n\n" not in snippet.text  # a neighbour only from the same paragraph
@@ -70,10 +72,10 @@ def test_long_sentence_is_cut_around_the_answer():
     filler = "word " * 120
     text = f"{filler}and then the company raised $42 million from investors {filler}end."
     passages = _passages(text)
-    reader = Reader(lambda term: 1.0)
+    reader = SnippetScorer(lambda term: 1.0)
     best = reader.mark(
         "how much did the company raise?",
-        reader.read("how much did the company raise?", passages)[0],
+        reader.snippets("how much did the company raise?", passages)[0],
     )
     assert len(best.text) <= MAX_SNIPPET and "$42 million" in best.text
     assert text[best.start : best.end] == best.text

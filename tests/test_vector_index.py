@@ -11,9 +11,9 @@ from conftest import ALIYUN
 
 import index.stores.faiss_store as store
 from index.build import build
-from index.columns import is_mapped
 from index.store import load_index
 from index.stores.faiss_store import FaissStore, make_vector_index, vector_index_kind
+from tests.memory import is_mapped
 
 QUESTIONS = [
     "how much did Alibaba invest?",

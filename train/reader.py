@@ -26,14 +26,13 @@ from pathlib import Path
 import click
 import numpy as np
 
+from qa.evaluation.metrics import exact_scores
 from qa.evaluation.squad import (
     SQUAD_DEV,
     VALIDATION_ARTICLES,
     Example,
-    exact_match,
     load_examples,
     split_examples,
-    token_f1,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -320,8 +319,8 @@ def evaluate_torch(model, tokenizer, examples: Sequence[Example], max_length: in
     em = f1 = 0.0
     for k, example in enumerate(examples):
         guess = best_span(example, windows[k], enc, starts, ends)
-        em += exact_match(guess, example.answers)
-        f1 += token_f1(guess, example.answers)
+        scores = exact_scores(guess, example.answers)
+        em, f1 = em + scores[0], f1 + scores[1]
     return em / len(examples), f1 / len(examples)
 
 
@@ -334,9 +333,8 @@ def evaluate_onnx(folder: Path, examples: Sequence[Example], threads: int) -> di
     em = f1 = 0.0
     for example in examples:
         spans = reader.spans(example.question, [example.context], top=1)[0]
-        guess = spans[0].text if spans else ""
-        em += exact_match(guess, example.answers)
-        f1 += token_f1(guess, example.answers)
+        scores = exact_scores(spans[0].text if spans else None, example.answers)
+        em, f1 = em + scores[0], f1 + scores[1]
     return {
         "em": em / len(examples),
         "f1": f1 / len(examples),

@@ -9,7 +9,7 @@ from flask import Flask, Response
 from index.embedder.runtime import Embedder, configured_embedder, model_name
 from index.settings import Settings
 from index.store import Index
-from index.stores import store_backend
+from index.stores import replica_generations, store_backend
 from qa.pipeline import Answerer, answerer_options
 from web.gate import QuestionGate
 from web.live_index import FixedIndex, LiveIndex
@@ -20,16 +20,6 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
-
-
-def _replica_generations(settings: Settings, index_dir: Path):  # noqa: ANN202
-    """Return the Milvus record a stateless replica follows (None: follow the folder)."""
-    if settings.store != "milvus" or not settings.milvus_stateless:
-        return None
-    from index.stores.milvus.backend import replica_config
-    from index.stores.milvus.replica import MilvusGenerations
-
-    return MilvusGenerations(replica_config(settings.with_(index_dir=index_dir)), index_dir)
 
 
 def _index_source(
@@ -55,7 +45,7 @@ def _index_source(
         options=answerer_options(settings)
         | {"rerank": bool(app.config["RERANK"]), "read": bool(app.config["READ"])},
         backend=store_backend(settings),
-        generations=_replica_generations(settings, Path(app.config["INDEX_DIR"])),
+        generations=replica_generations(settings, Path(app.config["INDEX_DIR"])),
     )
     if isinstance(index, Index):
         source.adopt(index)

@@ -8,18 +8,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.embedder.runtime import Embedder
 from index.errors import IndexError_, IndexNotFound, StoreUnavailable
-from index.store import FolderGenerations, Index
+from index.store import FolderGenerations, Generations, Index
 from index.stores.base import StoreBackend
 from qa.pipeline import Answerer
-
-if TYPE_CHECKING:
-    from index.stores.milvus.replica import MilvusGenerations
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +108,7 @@ class LiveIndex:
         clock: Callable[[], float] = time.monotonic,
         options: Mapping[str, object] | None = None,
         backend: StoreBackend | None = None,
-        generations: FolderGenerations | MilvusGenerations | None = None,
+        generations: Generations | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.generations = generations or FolderGenerations(self.index_dir, backend)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from index.build import BuildLock, build, build_lock, pid_alive
+from index.build import BuildLock, build, pid_alive
 from index.embedder.runtime import Embedder
 from index.errors import BuildLocked, IndexError_
 from index.stores.base import StoreBackend
@@ -64,7 +64,7 @@ class Rebuilder:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 raise BuildLocked("a rebuild started by this server is still running")
-            lock = build_lock(self.index_dir)
+            lock = BuildLock(self.index_dir)
             lock.acquire()
             try:
                 status = {

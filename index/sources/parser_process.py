@@ -20,7 +20,6 @@ import sys
 from multiprocessing.connection import Connection
 from types import TracebackType
 
-from index.articles import Article
 from index.errors import ArticleError
 from index.settings import child_environment
 from index.sources.formats import Reading, read_file
@@ -48,15 +47,8 @@ class ParserProcess:
     ) -> None:
         self.close()
 
-    def parse(self, raw: bytes, path: str, article_id: str) -> Article:
-        """Parse a one-article file's bytes; raise ArticleError if it holds none or is too slow."""
-        reading = self.read(raw, path, article_id)
-        if not reading.articles:
-            raise ArticleError(path, "; ".join(s.reason for s in reading.skipped) or "no article")
-        return reading.articles[0]
-
     def read(self, raw: bytes, path: str, article_id: str) -> Reading:
-        """Read one file of any format (index.sources.formats); raise ArticleError as parse does."""
+        """Read one file of any format (index.sources.formats); ArticleError if it is too slow."""
         if self._child is None:
             self._start()
         assert self._send is not None and self._recv is not None

@@ -159,7 +159,7 @@ class FaissStore:
 
 
 class FaissBackend:
-    """Keep the vectors in the generation folder as one FAISS file."""
+    """Keep the vectors in the generation folder: vectors.npy, plus an IVF file from 20k rows."""
 
     kind = "faiss"
 

@@ -1,16 +1,15 @@
-"""Turn the SQuAD v1.1 dev articles into (question, paragraph, answer) examples; split them.
+"""Turn SQuAD v1.1 articles (train or dev) into (question, paragraph, answer) examples.
 
-The span reader (qa/span_reader.py) is trained on these by train/reader.py. The split is by
-article so that no validation paragraph is ever seen in training; VALIDATION_ARTICLES is the
-fixed held-out list that any later evaluation of the reader or the whole pipeline should use.
+The span reader (qa/span_reader.py) is trained on squad-train by train/reader.py and measured
+on all of squad-dev. VALIDATION_ARTICLES are the four dev articles that runs 1-3 held out
+(they trained on the rest of dev); `qa eval --validation` still reports on them, for
+continuity. Scores: qa/evaluation/metrics.py, the one SQuAD EM/F1.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import re
-import string
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from pathlib import Path
 SQUAD_DEV = Path(__file__).resolve().parents[3] / "shared" / "eval" / "squad-dev"
 SPLIT_SEED = 13
 VALIDATION_SHARE = 0.2
-_PUNCTUATION = frozenset(string.punctuation)
 # = split_articles(question counts of squad-dev, SPLIT_SEED, VALIDATION_SHARE); frozen here so
 # that it can be imported without the data, and checked against the data by a test.
 VALIDATION_ARTICLES: tuple[str, ...] = (
@@ -126,29 +124,3 @@ def split_examples(
     held = set(validation)
     train = [e for e in examples if e.article not in held]
     return train, [e for e in examples if e.article in held]
-
-
-def squad_normalize(text: str) -> str:
-    """Lower-case, drop punctuation and the articles a/an/the, fold spaces (SQuAD v1.1's)."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
-
-
-def exact_match(prediction: str, golds: Sequence[str]) -> float:
-    """Return 1.0 if the normalised prediction equals any normalised gold answer, else 0.0."""
-    guess = squad_normalize(prediction)
-    return float(any(guess == squad_normalize(gold) for gold in golds))
-
-
-def token_f1(prediction: str, golds: Sequence[str]) -> float:
-    """Return the best token-overlap F1 of the prediction against the gold answers."""
-    guess = squad_normalize(prediction).split()
-    best = 0.0
-    for gold in golds:
-        truth = squad_normalize(gold).split()
-        common = sum((Counter(guess) & Counter(truth)).values())
-        if common:
-            precision, recall = common / len(guess), common / len(truth)
-            best = max(best, 2 * precision * recall / (precision + recall))
-    return best

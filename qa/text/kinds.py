@@ -19,20 +19,6 @@ PERSON, ORGANIZATION, COUNTRY, CITY, PLACE, NAME = (
     "place",
     "name",
 )
-KINDS = (
-    MONEY,
-    NUMBER,
-    COUNT,
-    PERCENT,
-    DATE,
-    YEAR,
-    PERSON,
-    ORGANIZATION,
-    COUNTRY,
-    CITY,
-    PLACE,
-    NAME,
-)
 NAMES = (PERSON, ORGANIZATION, COUNTRY, CITY, PLACE, NAME)  # answered by a capitalised name
 DATES = (DATE, YEAR)
 

@@ -17,7 +17,6 @@ from index.errors import ArticleError
 from index.sources.cleaning import clean_html
 from index.sources.formats.items import Reading, Source, item_article, skipped_item
 
-COLUMNS = ("id", "title", "date", "author", "url", "text", "html")
 _BLANK = re.compile(r"\n\s*\n")
 
 

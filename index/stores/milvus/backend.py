@@ -65,7 +65,7 @@ class MilvusBackend:
     @classmethod
     def from_settings(cls, settings: Settings) -> MilvusBackend | ReplicaBackend:
         """Return the backend that NEWSQA_MILVUS_* describe."""
-        if settings.milvus_stateless:
+        if settings.stateless_replicas:
             return ReplicaBackend(replica_config(settings))
         return cls(
             MilvusConfig.of(settings.milvus_uri, settings.milvus_token, settings.milvus_collection)

@@ -26,7 +26,7 @@ COLLECTION = "newsqa_chunks"
 LITE_FILE = "milvus.db"  # a Lite file lives inside each generation folder (see `lite_uri`)
 INSERT_BATCH = 2000  # Milvus Lite 2.5 slows down sharply on inserts above ~4,500 rows
 MAX_TOPK = 16384  # Milvus's own cap on `limit`
-NO_DATE = -(2**62)  # undated articles: below every bound, so a date filter excludes them
+NO_DATE_SECONDS = -(2**62)  # undated articles: below every bound, so a date filter excludes them
 # Milvus Lite's gRPC server accepts a client ping at most every 5 minutes and answers pymilvus'
 # default 10 s keepalive with GOAWAY "too_many_pings"; a unix socket needs no keepalive.
 LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 2**31 - 1}
@@ -41,6 +41,11 @@ def grpc_options(lite: bool) -> dict:
     return {"grpc_options": LITE_GRPC_OPTIONS if lite else SERVER_GRPC_OPTIONS}
 
 
+def is_lite_uri(uri: str) -> bool:
+    """Return whether a Milvus URI names an embedded Lite file rather than a server."""
+    return not uri.startswith(("http://", "https://", "tcp://", "grpc://"))
+
+
 @dataclass(frozen=True)
 class MilvusConfig:
     """Where Milvus is: a `.db` path means Milvus Lite, http(s):// a Milvus server."""
@@ -52,7 +57,7 @@ class MilvusConfig:
     @property
     def is_lite(self) -> bool:
         """Return whether this is an embedded Milvus Lite file rather than a server."""
-        return not self.uri.startswith(("http://", "https://", "tcp://", "grpc://"))
+        return is_lite_uri(self.uri)
 
     @classmethod
     def of(cls, uri: str = "", token: str = "", collection: str = "") -> MilvusConfig:

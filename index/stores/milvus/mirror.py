@@ -25,7 +25,7 @@ from index.stores.milvus.engine import (
     INSERT_BATCH,
     LITE,
     MAX_TOPK,
-    NO_DATE,
+    NO_DATE_SECONDS,
     MilvusConfig,
     close_client,
     copy_lite_file,
@@ -46,7 +46,7 @@ def row_key(chunk: Chunk, article: Article, model: str) -> str:
 
 
 def timestamp(date: datetime | None) -> int:
-    return int(date.timestamp()) if date else NO_DATE
+    return int(date.timestamp()) if date else NO_DATE_SECONDS
 
 
 def quote(text: str) -> str:
@@ -63,7 +63,7 @@ def filter_expression(
     if after is not None:
         parts.append(f"date >= {timestamp(after)}")
     if before is not None:
-        parts.append(f"date <= {timestamp(before)} and date > {NO_DATE}")
+        parts.append(f"date <= {timestamp(before)} and date > {NO_DATE_SECONDS}")
     if author:
         parts.append(f"author == {quote(author.casefold())}")
     return " and ".join(parts)

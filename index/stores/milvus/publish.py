@@ -20,7 +20,7 @@ import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
-from index.corpus import _article_meta
+from index.corpus import article_meta
 from index.stores.bm25 import terms
 from index.stores.milvus.engine import INSERT_BATCH
 from index.stores.milvus.mirror import row_key, timestamp
@@ -178,7 +178,7 @@ def _article_parts(articles: Iterable[Article]) -> dict[str, tuple[Article, int,
     """Return each part's key -> (article, part number, metadata JSON)."""
     out = {}
     for a in articles:
-        meta = _article_meta(a)
+        meta = article_meta(a)
         digest = hashlib.sha1(f"{meta}\0{a.content_hash}".encode()).hexdigest()
         for n in range(max(1, -(-len(a.text) // PART_CHARS))):
             out[f"{digest}:{n}"] = (a, n, meta)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import StoreUnavailable
-from index.stores.milvus.engine import LITE, close_client, grpc_options, public_uri
+from index.stores.milvus.engine import LITE, close_client, grpc_options, is_lite_uri, public_uri
 
 OPEN = 2**62  # gen_to of a row no generation has dropped yet
 PREFIX = "newsqa"  # collection names' prefix when NEWSQA_MILVUS_COLLECTION names none
-LITE_FILE = "milvus-replica.db"  # the one Lite file of stateless mode, in the index folder
+REPLICA_LITE_FILE = "milvus-replica.db"  # the one Lite file of stateless mode, in the index folder
 TEXT_MAX = 65_535  # Milvus's bound on a VARCHAR, in bytes
 PART_CHARS = 16_000  # article text per row: 4 bytes a character at most stays under TEXT_MAX
 TERMS_MAX = 16_384  # the stemmed terms of one chunk (a chunk is ~500 characters)
@@ -41,12 +41,12 @@ class ReplicaConfig:
     @classmethod
     def of(cls, uri: str, token: str, collection: str, index_dir: Path) -> ReplicaConfig:
         """Return the config the settings describe (empty uri: a Lite file in the index folder)."""
-        return cls(uri or str(Path(index_dir) / LITE_FILE), token, collection or PREFIX)
+        return cls(uri or str(Path(index_dir) / REPLICA_LITE_FILE), token, collection or PREFIX)
 
     @property
     def is_lite(self) -> bool:
         """Return whether this is an embedded Milvus Lite file rather than a server."""
-        return not self.uri.startswith(("http://", "https://", "tcp://", "grpc://"))
+        return is_lite_uri(self.uri)
 
     def name(self, what: str) -> str:
         """Return the collection name of `what` (rows, articles, terms, generations)."""
