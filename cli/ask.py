@@ -38,6 +38,7 @@ from qa.query import MAX_K, MODES
 @click.option("--after", help="Only articles dated on or after this day (YYYY-MM-DD).")
 @click.option("--before", help="Only articles dated on or before this day (YYYY-MM-DD).")
 @click.option("--author", help="Only articles by this author.")
+@click.option("--now", help="Ask as on this day (YYYY-MM-DD): later articles are unseen.")
 @click.pass_context
 def ask_cmd(
     ctx: click.Context,
@@ -52,6 +53,7 @@ def ask_cmd(
     after: str | None,
     before: str | None,
     author: str | None,
+    now: str | None,
 ) -> None:
     """Answer QUESTION from the index with cited snippets."""
     from index.store import load_index
@@ -69,7 +71,7 @@ def ask_cmd(
             rerank=settings.rerank and not no_rerank, read=settings.read and not no_read
         )
         answerer = Answerer(index, embedder_of(ctx), **answerer_options(settings))
-        answer = answerer.ask(question, k=k, filters=filters, mode=mode, explain=explain)
+        answer = answerer.ask(question, k=k, filters=filters, mode=mode, explain=explain, now=now)
     except core_errors() as err:
         raise QAError(str(err)) from None
     if as_json:
@@ -78,12 +80,9 @@ def ask_cmd(
     if answer.answer is None:
         click.echo(answer.message)
     elif answer.exact is not None:
-        words = answer.exact.text
-        if answer.exact.date:
-            from qa.text.timeline import show
-
-            words = show(words, answer.exact.date)
-        click.echo(click.style(words, bold=True))
+        click.echo(click.style(_exact_line(answer), bold=True))
+        if line := _timeline_line(answer):
+            click.echo(line)
     for n, c in enumerate(answer.citations, 1):
         text = c.snippet
         if c.highlight:
@@ -93,3 +92,40 @@ def ask_cmd(
         click.echo(
             click.style(f"    {c.title} — {c.author}, {(c.date or '')[:10]} — {c.url}", dim=True)
         )
+
+
+def _exact_line(answer) -> str:  # noqa: ANN001 - an Answer
+    """Return the exact words, their date if they are one, and "as of" a named period."""
+    from qa.text.timeline import show
+
+    words = answer.exact.text
+    if answer.exact.date:
+        words = show(words, answer.exact.date)
+    if answer.period is not None and not answer.period.relative:
+        words += f" (as of {answer.period.words.split(maxsplit=1)[-1]})"
+    return words
+
+
+def _timeline_line(answer) -> str | None:  # noqa: ANN001 - an Answer
+    """Return "Earlier: $2.1 billion — 3 Apr 2018 [2] · ..." or the sources that differ."""
+    from qa.text.timeline import show
+
+    def cited(d) -> str:  # noqa: ANN001 - a Dated value
+        return f"{show(d.text, d.date)} [{d.citation + 1}]"
+
+    conflicting = [d for d in answer.timeline if d.conflict]
+    if conflicting:
+        parts = [
+            f"{d.text} ({answer.citations[d.citation].author}) [{d.citation + 1}]"
+            for d in conflicting
+        ]
+        return "Sources differ: " + " · ".join(parts)
+    top = answer.timeline_entry()
+    earlier = [d for d in answer.timeline if d is not top and (top is None or d.date <= top.date)]
+    later = [d for d in answer.timeline if top is not None and d is not top and d.date > top.date]
+    parts = [
+        f"{name}: " + " · ".join(cited(d) for d in ds)
+        for name, ds in (("Earlier", earlier), ("Later", later))
+        if ds
+    ]
+    return "; ".join(parts) or None

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from qa.explain import Explanation
 from qa.text.snippets import Snippet
+from qa.text.timeline import Period
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,25 @@ class Exact:
 
 
 @dataclass(frozen=True)
+class Dated:
+    """One value in an answer's timeline: verbatim words, the day first reported, the source."""
+
+    text: str
+    date: str  # ISO day of the earliest article that reports this value
+    citation: int  # index into Answer.citations (its highlight marks these words)
+    conflict: bool  # another outlet gave a different value at the same moment
+
+    def to_json(self) -> dict:
+        """Return the value as plain JSON types."""
+        return {
+            "text": self.text,
+            "date": self.date,
+            "citation": self.citation,
+            "conflict": self.conflict,
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     """An extractive answer: the best snippet's text and every citation, best first."""
 
@@ -84,6 +104,19 @@ class Answer:
     message: str | None = None
     explanation: Explanation | None = None  # only when asked for (`qa ask --explain`)
     exact: Exact | None = None  # None when there is no answer
+    timeline: tuple[Dated, ...] = ()  # distinct values, newest first (empty: fewer than two)
+    period: Period | None = None  # the time the question names, as read on the day asked
+
+    def timeline_entry(self) -> Dated | None:
+        """Return the timeline's entry for the exact answer's value, if there is one."""
+        from qa.text.values import same_value, value_key
+
+        key = value_key(self.exact.text) if self.exact else None
+        if key is None:
+            return None
+        return next(
+            (d for d in self.timeline if (k := value_key(d.text)) and same_value(k, key)), None
+        )
 
     def to_json(self) -> dict:
         """Return the public JSON shape shared by `qa ask --json` and POST /api/ask."""
@@ -92,9 +125,17 @@ class Answer:
             "answer": self.answer,
             "citations": [c.to_json() for c in self.citations],
             "exact": self.exact.to_json() if self.exact else None,
+            "timeline": [d.to_json() for d in self.timeline] or None,
+            "as_of": _as_of(self.period),
+            "period": self.period.to_json() if self.period else None,
         }
         if self.message:
             out["message"] = self.message
         if self.explanation:
             out["explain"] = self.explanation.to_json()
         return out
+
+
+def _as_of(period: Period | None) -> str | None:
+    """Return the day a question's answer stands as of ("in 2019": 2019-12-31), if it names one."""
+    return None if period is None or period.relative else period.end.isoformat()

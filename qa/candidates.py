@@ -11,6 +11,7 @@ from qa.followup import FollowUp, Query
 from qa.query import Request
 from qa.retrieval import Passage
 from qa.text.snippets import Snippet
+from qa.text.timeline import Period
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Candidates:
     windows: tuple[Snippet, ...] = ()  # distinct snippets, best first
     logits: tuple[float, ...] = ()  # the cross-encoder's own logit of each window, if reranked
     found: tuple = ()  # the span reader's answer in each of the first windows (Found or None)
+    period: Period | None = None  # the time the question names, read on the day it is asked
+    timeline: tuple = ()  # the distinct dated values (qa.stages.timing.Entry), newest first
 
     @property
     def reranked(self) -> bool:

@@ -1,4 +1,4 @@
-"""The answering pipeline: search → selection → reranking → extraction → decision.
+"""The answering pipeline: search → selection → reranking → extraction → timing → decision.
 
 Each stage (qa/stages/) is a small class taking and returning one `Candidates` value, and
 follow-up questions are one policy (qa/followup.py) that the stages apply at named points.
@@ -7,6 +7,7 @@ follow-up questions are one policy (qa/followup.py) that the stages apply at nam
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,9 +27,11 @@ from qa.stages.extraction import Extraction, SpanReading
 from qa.stages.reranking import Reranking
 from qa.stages.search import Search
 from qa.stages.selection import Selection
+from qa.stages.timing import Timing
 from qa.text.kinds import answer_kind
 from qa.text.snippets import SnippetScorer
 from qa.text.terms import idf
+from qa.text.timeline import question_period
 
 IDF_CACHE = 65_536  # terms whose weight a worker remembers (~100 bytes each)
 
@@ -76,7 +79,9 @@ class Answerer:
         self.selection = Selection(self.scorer)
         self.reranking = Reranking(self.scorer, reranker, folder=reranker_dir, threads=threads)
         self.extraction = Extraction(answer_kind, span_reader, folder=reader_dir, threads=threads)
+        self.timing = Timing(self.extraction)
         self.decision = Decision(self.scorer, self.retriever)
+        self.stages = (self.search, self.selection, self.reranking, self.extraction, self.timing)
 
     @classmethod
     def open(
@@ -104,6 +109,14 @@ class Answerer:
             return None
         return self.index.corpus.locate(answer)
 
+    def candidates(self, request: Request) -> Candidates:
+        """Return what is known before searching: the query resolved, the scope, the period."""
+        query = resolve(request.question, request.history, self.locate)
+        scope = self.scope(request.filters)  # no rows at all: decision says no article matches
+        follow_up = FollowUp.of(query, request.history)
+        period = question_period(request.question, request.day)
+        return Candidates(request, query, follow_up, scope, period=period)
+
     def ask(
         self,
         question: str,
@@ -115,6 +128,7 @@ class Answerer:
         rerank: bool | None = None,
         read: bool | None = None,
         explain: bool = False,
+        now: date | str | None = None,
     ) -> Answer:
         """Answer a question with up to k citations, best first (options: see Request)."""
         request = Request.check(
@@ -126,10 +140,9 @@ class Answerer:
             rerank=self.rerank if rerank is None else rerank,
             read=self.read if read is None else read,
             explain=explain,
+            now=now,
         )
-        query = resolve(request.question, request.history, self.locate)
-        scope = self.scope(request.filters)  # no rows at all: decision says no article matches
-        c = Candidates(request, query, FollowUp.of(query, request.history), scope)
-        for stage in (self.search, self.selection, self.reranking, self.extraction):
+        c = self.candidates(request)
+        for stage in self.stages:
             c = stage(c)
         return self.decision(c)

@@ -42,6 +42,18 @@ def parse_day(value: object, field: str, end_of_day: bool) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def parse_now(value: object) -> date | None:
+    """Parse the day a question is asked on ("2026-03-02"); raise BadQuestion on anything else."""
+    if value is None or value == "" or isinstance(value, date):
+        return value or None
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
+        raise BadQuestion(f"now must be a day like 2026-03-02, not {str(value)[:40]!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        raise BadQuestion(f"now is not a day: {value!r} ({err})") from None
+
+
 @dataclass(frozen=True)
 class Filters:
     """Narrow the articles a question is answered from. Bounds are inclusive."""
@@ -139,6 +151,12 @@ class Request:
     rerank: bool = True
     read: bool = True  # mark the exact answer words with the span reader
     explain: bool = False
+    now: date | None = None  # the day it is asked on (None: today); later articles are unseen
+
+    @property
+    def day(self) -> date:
+        """Return the day the question is asked on."""
+        return self.now or date.today()
 
     @classmethod
     def check(cls, question: object, k: object = 5, **options: object) -> Request:
@@ -148,4 +166,5 @@ class Request:
             raise BadQuestion(f"mode must be one of {', '.join(MODES)}")
         if options.get("filters") is None:
             options["filters"] = Filters()
+        options["now"] = parse_now(options.get("now"))
         return cls(question, k, **options)

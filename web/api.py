@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from index.articles import Article
 from qa.errors import BadQuestion, check_question
-from qa.query import Filters, Turn, check_k
+from qa.query import Filters, Turn, check_k, parse_now
 from web.body import json_body
 from web.errors import ApiError
 from web.live_index import IndexUnavailable, Snapshot
@@ -16,7 +16,7 @@ from web.live_index import IndexUnavailable, Snapshot
 bp = Blueprint("api", __name__, url_prefix="/api")
 health = Blueprint("health", __name__)
 
-ASK_FIELDS = {"question", "k", "history", "filters"}
+ASK_FIELDS = {"question", "k", "history", "filters", "now"}
 DEFAULT_K = 5
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -63,8 +63,9 @@ def ask() -> Response:
     k = _field("bad_k", _k, body.get("k"))
     history = _field("bad_history", Turn.list_from_json, body.get("history"))
     filters = _field("bad_filters", Filters.from_json, body.get("filters"))
+    now = _field("bad_now", parse_now, body.get("now"))
     with current_app.extensions["newsqa.gate"].admit():  # or 503 at once: too many asked
-        answer = snapshot().answerer.ask(question, k, history=history, filters=filters)
+        answer = snapshot().answerer.ask(question, k, history=history, filters=filters, now=now)
     return jsonify(answer.to_json())
 
 

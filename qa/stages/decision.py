@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from qa.answer import Answer, Citation, Exact
+from qa.answer import Answer, Citation, Dated, Exact
 from qa.candidates import Candidates
 from qa.explain import explain
 from qa.retrieval import Retriever
@@ -55,9 +55,17 @@ class Decision:
         explanation = explain(c, confidence, threshold) if c.request.explain else None
         weak = threshold is not None and confidence < threshold
         if weak and not c.follow_up.keeps_topic(citations[0].article_id):
-            return Answer(question, None, citations, NOT_COVERED, explanation)
+            return Answer(question, None, citations, NOT_COVERED, explanation, period=c.period)
         exact = self.exact(c, citations[0])
-        return Answer(question, citations[0].snippet, citations, None, explanation, exact)
+        timeline = tuple(
+            Dated(e.text, e.published.date().isoformat(), e.window, e.conflict)
+            for e in c.timeline
+            if e.window < len(citations)
+        )
+        timeline = timeline if len(timeline) > 1 else ()
+        return Answer(
+            question, citations[0].snippet, citations, None, explanation, exact, timeline, c.period
+        )
 
     def _marked(self, c: Candidates, i: int, window: Snippet) -> Snippet:
         """Highlight the span reader's answer in a window it read, else the rules' one."""

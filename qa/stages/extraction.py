@@ -82,13 +82,7 @@ class Extraction:
         if not c.request.read or not c.windows:
             return c
         head, tail = list(c.windows[:READ_WINDOWS]), list(c.windows[READ_WINDOWS:])
-        question = c.query.text  # a follow-up is read as resolved ("when did Alibaba invest?")
-        kind = self._kind_of(c.request.question)
-        read = self.reader.spans(question, [w.text for w in head], top=SPANS_EACH)
-        found = [
-            self._best(w, spans, kind, c.request.question) if spans else None
-            for w, spans in zip(head, read, strict=True)
-        ]
+        found = self.read_windows(c, head)
         bonus = [0.0 if f is None else W_SPAN * f.probability + W_KIND * f.typed for f in found]
         order = sorted(range(len(head)), key=lambda i: -(head[i].score + bonus[i]))
         windows = [replace(head[i], score=head[i].score + bonus[i]) for i in order]
@@ -101,6 +95,16 @@ class Extraction:
             logits=logits,
             found=tuple(found[i] for i in order),
         )
+
+    def read_windows(self, c: Candidates, windows: Sequence[Snippet]) -> list[Found | None]:
+        """Return the reader's answer in each window (None where it finds no span)."""
+        question = c.query.text  # a follow-up is read as resolved ("when did Alibaba invest?")
+        kind = self._kind_of(c.request.question)
+        read = self.reader.spans(question, [w.text for w in windows], top=SPANS_EACH)
+        return [
+            self._best(w, spans, kind, c.request.question) if spans else None
+            for w, spans in zip(windows, read, strict=True)
+        ]
 
     def _best(self, window: Snippet, spans: Sequence[SpanLike], kind, question: str) -> Found:
         """Return the reader's likeliest span, a span of the wanted kind gaining a little."""

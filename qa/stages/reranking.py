@@ -8,12 +8,15 @@ from pathlib import Path
 
 from qa.candidates import Candidates
 from qa.cross_encoder import CrossEncoder
-from qa.text.snippets import SnippetScorer
+from qa.text.snippets import Snippet, SnippetScorer
 
 # Best distinct snippets the cross-encoder rescores: 12, not 16, pays for the span reader
 # (bench/exact.py). With sentences weighted above their passage (qa/text/snippets.py W_PASSAGE) the
 # 300 squad-dev validation questions keep hit@1 (0.877 vs 0.873 at 16; docs/evaluation.md).
 RERANK_WINDOWS = 12
+# Windows of articles from the period the question names gain this much ("this week" more
+# than "in 2019", where later articles may still hold the value as it stood then).
+PERIOD_LOGIT = {True: 2.0, False: 1.0}  # by Period.relative
 W_RULES = 0.5  # share of the snippet scorer's own score kept next to the cross-encoder's logit
 KIND_LOGIT = 1.0  # a snippet holding the kind of answer asked for (a date for "when") gains
 
@@ -54,8 +57,16 @@ class Reranking:
         scored = []
         for logit, w in zip(logits.tolist(), windows, strict=True):
             kind = self.scorer.has_answer_kind(c.request.question, w)
-            bonus = c.follow_up.logit_bonus(w.article_id) + KIND_LOGIT * kind
+            bonus = c.follow_up.logit_bonus(w.article_id) + KIND_LOGIT * kind + _in_period(c, w)
             scored.append((replace(w, score=logit + bonus + W_RULES * w.score), logit, bonus))
         scored.sort(key=lambda s: (-s[0].score, -(s[1] + s[2])))
         scored = c.follow_up.demote_repeats(scored, lambda s: s[0].text)
         return replace(c, windows=tuple(s[0] for s in scored), logits=tuple(s[1] for s in scored))
+
+
+def _in_period(c: Candidates, window: Snippet) -> float:
+    """Return the logit bonus of a window whose article is from the question's period."""
+    published = window.passage.article.date
+    if c.period is None or published is None or not c.period.holds(published.date()):
+        return 0.0
+    return PERIOD_LOGIT[c.period.relative]

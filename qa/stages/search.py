@@ -16,6 +16,9 @@ CANDIDATES = 20  # fused passages read per question; more than k so reading can 
 # first by BM25 alone 1/61, less than one found 10th by both (2/70), and the one sentence
 # that names the answer ("Alibaba CEO Jack Ma") is often such a passage.
 EACH_LIST_FIRST = 3
+# Passages from the period a question names ("this week") weigh this much more in fusion: a
+# soft preference (a week's question may be answered by an older background article).
+PERIOD_BOOST = 2.0
 
 
 class Search:
@@ -30,8 +33,9 @@ class Search:
         bm25 = self.retriever.bm25(text, DEPTH, c.scope) if mode != "dense" else []
         vector = self.retriever.embed(text)  # for dense search and the confidence
         dense = self.retriever.dense(vector, DEPTH, c.scope) if mode != "bm25" else []
-        lists = [r for r in (bm25, dense, self._previous_article(c)) if r]
-        fused = fuse(lists)
+        lists = [_seen(r, c) for r in (bm25, dense, self._previous_article(c))]
+        lists = [r for r in lists if r]
+        fused = _prefer_period(fuse(lists), c)
         head = fused[:CANDIDATES]
         rows = {p.row for p in head}
         firsts = {p.row for r in lists for p in r[:EACH_LIST_FIRST]} - rows
@@ -46,3 +50,23 @@ class Search:
         if c.scope.rows is not None:
             own = np.intersect1d(own, c.scope.rows)
         return self.retriever.bm25(c.query.text, DEPTH, Scope(own))
+
+
+def _seen(passages: list[Passage], c: Candidates) -> list[Passage]:
+    """Drop passages of articles published after the day asked on (the archive as it stood)."""
+    day = c.request.day
+    return [p for p in passages if p.article.date is None or p.article.date.date() <= day]
+
+
+def _prefer_period(fused: list[Passage], c: Candidates) -> list[Passage]:
+    """Weigh up the passages of articles from the period the question names, if any."""
+    period = c.period
+    if period is None:
+        return fused
+
+    def weight(p: Passage) -> float:
+        dated = p.article.date is not None and period.holds(p.article.date.date())
+        return p.score * (PERIOD_BOOST if dated else 1.0)
+
+    weighted = [replace(p, score=weight(p)) for p in fused]
+    return sorted(weighted, key=lambda p: -p.score)

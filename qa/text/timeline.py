@@ -1,14 +1,19 @@
-"""Ground the dates in an answer: "yesterday" in an article of 21 Sep 2012 is 2012-09-20.
+"""Ground dates: "yesterday" in an article of 21 Sep 2012 is 2012-09-20; "last week" asked on
+a day is that week.
 
 News text dates things relative to the day it was published. A reader in 2026 needs the day
 itself, so an answer's words are resolved against the article's date. The result is an ISO
 8601 string at the precision the words give: a day (2012-09-20), a month (2012-03) or a year
 (2011). Words that name no time, or a time that can't be placed, resolve to None.
+
+A question is read with the same code against the day it is asked (`question_period`): "in
+2019", "as of March 2021", "this week", "yesterday" become a `Period` of days.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 _MONTHS = {
@@ -143,3 +148,80 @@ def show(text: str, iso: str) -> str:
     else:
         label = str(parts[0])
     return f"{text} — {label}"
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days a question asks about (inclusive), and the words that named them."""
+
+    start: date
+    end: date
+    words: str
+    relative: bool  # "this week" (prefer articles from it) rather than "in 2019" (as of then)
+
+    def holds(self, day: date) -> bool:
+        """Return whether a day falls inside the period."""
+        return self.start <= day <= self.end
+
+    def to_json(self) -> dict:
+        """Return the period as plain JSON types."""
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "words": self.words}
+
+
+# A named time only counts in a question after one of these ("the 2008 earthquake" names none).
+_AS_OF = re.compile(r"\b(?:in|as of|by|during|at the end of|until|back in)\s+", re.I)
+_RECENTLY = re.compile(r"\b(recently|lately|these days)\b", re.I)
+RECENT_DAYS = 30
+
+
+def _span(iso: str) -> tuple[date, date]:
+    """Return the first and last day of an ISO year, month or day."""
+    parts = [int(p) for p in iso.split("-")]
+    if len(parts) == 1:
+        return date(parts[0], 1, 1), date(parts[0], 12, 31)
+    if len(parts) == 2:
+        first = date(parts[0], parts[1], 1)
+        after = date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+        return first, after - timedelta(days=1)
+    day = date(*parts)
+    return day, day
+
+
+def _relative_period(question: str, now: date) -> Period | None:
+    """Return the period relative words in the question name, read on the day `now`."""
+    if m := _RECENTLY.search(question):
+        return Period(now - timedelta(days=RECENT_DAYS), now, m.group(0), True)
+    for pattern in (_PERIOD, _RELATIVE_DAY, _AGO, _WEEKDAY):
+        m = pattern.search(question)
+        if m is None:
+            continue
+        iso = _relative(m.group(0), now)
+        if iso is None:
+            return None
+        start, end = _span(iso)
+        if pattern is _PERIOD and m.group(2).lower() == "week":
+            end = start + timedelta(days=6)  # "this week": Monday to Sunday
+        elif pattern is _AGO and m.group(2).lower() == "week":  # "two weeks ago": that week
+            start = start - timedelta(days=start.weekday())
+            end = start + timedelta(days=6)
+        elif pattern is _WEEKDAY and start > now:  # "on Tuesday", asked on a Monday: last one
+            start = end = start - timedelta(days=7)
+        return Period(start, end, m.group(0), True)
+    return None
+
+
+def question_period(question: str, now: date) -> Period | None:
+    """Return the period a question names ("in 2019", "last week"...), read on the day `now`."""
+    if found := _relative_period(question, now):
+        return found
+    for lead in _AS_OF.finditer(question):
+        rest = question[lead.end() :]
+        for pattern in _PATTERNS:
+            m = pattern.match(rest)
+            if m is None:
+                continue
+            iso = _absolute(m.group(0), now)
+            if iso is not None:
+                start, end = _span(iso)
+                return Period(start, end, question[lead.start() : lead.end() + m.end()], False)
+    return None
