@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from qa.text.timeline import is_relative, resolve, show
+from qa.text.timeline import is_relative, question_period, resolve, show
 
 PUBLISHED = date(2012, 9, 21)  # a Friday: the Aliyun article
 
@@ -55,3 +55,52 @@ def test_relative_words_are_told_apart_and_shown_with_their_day():
     assert show("yesterday", "2012-09-20") == "yesterday — 20 Sep 2012"
     assert show("in March", "2012-03") == "in March — Mar 2012"
     assert show("last year", "2011") == "last year — 2011"
+
+
+NOW = date(2024, 5, 3)  # a Friday
+
+
+@pytest.mark.parametrize(
+    ("question", "start", "end", "relative"),
+    [
+        ("How much was Quillfeather valued at in 2018?", "2018-01-01", "2018-12-31", False),
+        ("How much did the fare cost in June 2020?", "2020-06-01", "2020-06-30", False),
+        ("Who led it as of March 2021?", "2021-03-01", "2021-03-31", False),
+        ("What did it cost in March?", "2024-03-01", "2024-03-31", False),  # the last March
+        ("Which company recalled scooters this week?", "2024-04-29", "2024-05-05", True),
+        ("Who won the election held last Sunday?", "2024-04-28", "2024-04-28", True),
+        ("What happened yesterday?", "2024-05-02", "2024-05-02", True),
+        ("Who resigned last month?", "2024-04-01", "2024-04-30", True),
+        ("What did it announce two weeks ago?", "2024-04-15", "2024-04-21", True),
+        ("Who was hired recently?", "2024-04-03", "2024-05-03", True),
+        ("Who won on Tuesday?", "2024-04-30", "2024-04-30", True),
+    ],
+)
+def test_a_question_names_a_period_read_on_the_day_it_is_asked(question, start, end, relative):
+    period = question_period(question, NOW)
+    assert period is not None, question
+    assert (period.start.isoformat(), period.end.isoformat(), period.relative) == (
+        start,
+        end,
+        relative,
+    )
+    assert period.words.lower() in question.lower()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who is the chief executive of Harrowgate Motors?",
+        "What was the death toll of the 2008 Sichuan earthquake?",  # a year in a name
+        "Which NFL team won Super Bowl 50?",
+        "In what year did the company open?",
+    ],
+)
+def test_a_question_without_a_time_names_no_period(question):
+    assert question_period(question, NOW) is None
+
+
+def test_a_weekday_asked_before_it_comes_is_last_weeks():
+    monday = date(2024, 4, 29)
+    period = question_period("Who won on Friday?", monday)
+    assert period is not None and period.start == date(2024, 4, 26)

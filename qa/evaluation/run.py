@@ -17,6 +17,7 @@ from index.settings import Settings
 from index.stores import store_backend
 from qa.answer import Answer
 from qa.evaluation.metrics import exact_scores
+from qa.evaluation.timeline import format_cases, judge, summarize_cases
 from qa.pipeline import Answerer, answerer_options
 from qa.text.kinds import answer_kind
 
@@ -134,12 +135,14 @@ def collect(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Ask every question under every variant, interleaved so timings are side by side."""
-    lists = ("ranks", "marks", "seconds", "conf", "off", "em", "f1", "kinds", "dates")
+    lists = ("ranks", "marks", "seconds", "conf", "off", "em", "f1", "kinds", "dates", "cases")
     stats = {name: {**{k: [] for k in lists}, "threshold": 0.0} for name, _, _ in variants}
     for n, q in enumerate([*questions, *({"question": t} for t in off_topic)], 1):
         for name, mode, rerank in variants:
             started = time.perf_counter()
-            answer = answerer.ask(q["question"], k=TOP, mode=mode, rerank=rerank, explain=True)
+            answer = answerer.ask(
+                q["question"], k=TOP, mode=mode, rerank=rerank, explain=True, now=q.get("now")
+            )
             took = time.perf_counter() - started
             s = stats[name]
             confidence = answer.explanation.confidence if answer.explanation else float("-inf")
@@ -155,6 +158,8 @@ def collect(
             s["em"].append(em)
             s["f1"].append(f1)
             s["kinds"].append(answer_kind(q["question"]) or "other")
+            if "case" in q:  # eval/timeline: the value as of when, the timeline, conflicts
+                s["cases"].append(judge(answer, q))
             if "date" in q:  # the words are a relative date: was it resolved to this day?
                 s["dates"].append(bool(answer.exact) and answer.exact.date == q["date"])
         if progress:
@@ -208,6 +213,8 @@ def summarize(stats: dict) -> dict:
         }
         if s["dates"]:
             out[name]["dates_resolved"] = [sum(s["dates"]), len(s["dates"])]
+        if s["cases"]:
+            out[name]["when"] = summarize_cases(s["cases"])
         if s["off"] and s["threshold"] is not None:
             out[name]["abstention"] = abstention(s["conf"], s["off"], s["threshold"])
     return out
@@ -347,5 +354,11 @@ def format_table(results: dict) -> str:
         f" of {r['dates_resolved'][1]}"
         for name, r in results["variants"].items()
         if r.get("dates_resolved") and name == last
+    ]
+    notes += [
+        line
+        for name, r in results["variants"].items()
+        if r.get("when") and name in ("hybrid", "hybrid+rerank")
+        for line in format_cases(name, r["when"])
     ]
     return "\n".join(rows + ([""] if notes else []) + notes)
