@@ -61,6 +61,8 @@ class Settings:
     milvus_stateless: bool = _var(
         "NEWSQA_MILVUS_STATELESS", False, "1: replicas read all from Milvus, no index folder"
     )
+    feed_interval: int = _var("NEWSQA_FEED_INTERVAL", 900, "seconds between polls of a feed")
+    saved_open: bool = _var("NEWSQA_SAVED_OPEN", False, "1: anyone may save questions")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
