@@ -102,6 +102,101 @@ def test_ask_k_history_and_filters(call):
     assert narrowed["answer"] is None and narrowed["message"]  # nothing that old: abstains
 
 
+ALIYUN = "000_d202ff18b057221d"  # 21 Sep 2012; the other tiny seeds are of 2013 and 2021
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"question": "Bird European expansion"},
+        {"question": "Bird European expansion", "filters": {"before": "2000-01-01"}},  # abstains
+        {"question": "how much did Alibaba invest in 2012?", "now": "2026-03-02"},
+        {"question": "what did Bird announce this week?", "now": None},
+    ],
+)
+def test_every_answer_has_timeline_as_of_and_period(call, payload):
+    response, body = call("POST", "/api/ask", json=payload)
+    assert response.status_code == 200
+    assert {"timeline", "as_of", "period"} <= set(body)
+    assert body["timeline"] is None or len(body["timeline"]) >= 2
+
+
+def test_now_is_the_day_asked_on(call):
+    response, body = call(
+        "POST", "/api/ask", json={"question": "how much did Alibaba invest?", "now": "2012-10-01"}
+    )
+    assert response.status_code == 200 and body["citations"]
+    assert body["citations"][0]["article_id"] == ALIYUN
+    assert all(c["date"][:10] <= "2012-10-01" for c in body["citations"])  # later: unseen
+    # "this week" read on that day: Monday 1 Oct 2012 to Sunday 7 Oct (relative: no as_of)
+    _, week = call(
+        "POST",
+        "/api/ask",
+        json={"question": "what did Alibaba invest this week?", "now": "2012-10-01"},
+    )
+    assert week["period"] == {"start": "2012-10-01", "end": "2012-10-07", "words": "this week"}
+    assert week["as_of"] is None
+    _, then = call("POST", "/api/ask", json={"question": "what did Alibaba invest in 2012?"})
+    assert then["period"] == {"start": "2012-01-01", "end": "2012-12-31", "words": "in 2012"}
+    assert then["as_of"] == "2012-12-31"
+    for empty in (None, ""):  # today, as without the field
+        response, _ = call(
+            "POST", "/api/ask", json={"question": "how much did Alibaba invest?", "now": empty}
+        )
+        assert response.status_code == 200
+
+
+def test_now_before_every_article_sees_none_of_them(call):
+    response, body = call(
+        "POST", "/api/ask", json={"question": "how much did Alibaba invest?", "now": "2000-01-01"}
+    )
+    assert response.status_code == 200
+    assert body["citations"] == [] and body["answer"] is None and body["message"]
+    assert body["exact"] is None and body["timeline"] is None
+
+
+def test_an_answer_with_a_timeline_matches_the_spec(web_index, fake_embedder):
+    from dataclasses import replace
+    from datetime import date
+
+    from qa.answer import Dated
+    from qa.pipeline import Answerer
+    from qa.text.timeline import Period
+
+    class Dating(Answerer):
+        def ask(self, *args, **kwargs):
+            answer = super().ask(*args, **kwargs)
+            assert len(answer.citations) >= 3
+            return replace(
+                answer,
+                timeline=(
+                    Dated("$4.8 billion", "2019-06-12", 0, False),
+                    Dated("$2.1 billion", "2018-04-03", 2, True),
+                    Dated("$2 billion", "2018-04-03", 1, True),
+                ),
+                period=Period(date(2018, 1, 1), date(2018, 12, 31), "in 2018", False),
+            )
+
+    app = create_app(answerer=Dating.open(web_index, fake_embedder, rerank=False, read=False))
+    response = app.test_client().post("/api/ask", json={"question": "Bird European expansion"})
+    body = conform(app, response, "POST", "/api/ask")
+    assert response.status_code == 200
+    assert body["timeline"][1] == {
+        "text": "$2.1 billion",
+        "date": "2018-04-03",
+        "citation": 2,
+        "conflict": True,
+    }
+    assert body["as_of"] == "2018-12-31"
+    assert body["period"] == {"start": "2018-01-01", "end": "2018-12-31", "words": "in 2018"}
+    broken = {**body, "timeline": [{"text": "$4.8 billion", "date": "June 2019", "citation": 0}]}
+    schema = SPEC["paths"]["/api/ask"]["post"]["responses"]["200"]["content"]
+    validator = Draft202012Validator(
+        {**schema["application/json"]["schema"], "components": SPEC["components"]}
+    )
+    assert not validator.is_valid(broken)  # the spec does check the entries
+
+
 @pytest.mark.parametrize(
     ("payload", "code", "says"),
     [
@@ -123,6 +218,10 @@ def test_ask_k_history_and_filters(call):
         ({"question": "Bird", "history": "earlier"}, "bad_history", "history"),
         ({"question": "Bird", "history": [{"answer": "x"}]}, "bad_history", "history"),
         ({"question": "Bird", "qestion": "typo"}, "bad_request", "qestion"),
+        ({"question": "Bird", "now": "yesterday"}, "bad_now", "now"),
+        ({"question": "Bird", "now": "2012-13-01"}, "bad_now", "now"),
+        ({"question": "Bird", "now": 5}, "bad_now", "now"),
+        ({"question": "Bird", "now": "2012-10-01T12:00"}, "bad_now", "now"),
     ],
 )
 def test_ask_rejects_bad_input(call, payload, code, says):

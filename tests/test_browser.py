@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from index.build import build
-from tests.conftest import FakeEmbedder
+from tests.conftest import REPO, SEEDS, TINY, FakeEmbedder
 from web import create_app
 
 pytestmark = pytest.mark.browser
@@ -112,11 +113,66 @@ def test_ask_alibaba_and_see_the_cited_answer(page, serve, default_index, real_e
     follow.wait_for(timeout=WAIT_MS)
     # "yesterday" in an article of 21 Sep 2012, shown with the day it means
     assert follow.locator(".exact").inner_text() == "yesterday — 20 Sep 2012"
+    page.click("#new-chat")
+    assert page.locator(".row").count() == 0 and page.locator("#welcome").is_visible()
+
+
+@pytest.fixture
+def timeline_index(tmp_path, real_embedder) -> Path:
+    """The fictional series of eval/timeline beside five real seeds, with the real model."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for path in sorted((REPO / "eval" / "timeline" / "articles").glob("*.txt")):
+        shutil.copy(path, seeds / path.name)
+    for name in TINY:  # real news around them (Stripe's valuation among them)
+        shutil.copy(SEEDS / name, seeds / name)
+    build(seeds, tmp_path / "ix", real_embedder)
+    return tmp_path / "ix"
+
+
+@pytest.mark.model
+def test_answers_show_earlier_values_and_sources_that_differ(
+    page, serve, timeline_index, real_embedder
+):
+    base = serve(create_app({"INDEX_DIR": str(timeline_index)}, embedder=real_embedder))
+    page.goto(base)
+    page.locator("#status", has_text="articles").wait_for()
+
+    # The newest value, then the earlier ones with the day each was first reported.
+    answer = _ask(page, "How much is Quillfeather valued at?")
+    assert answer.locator(".exact").inner_text() == "$4.8 billion"  # no "as of": none named
+    line = answer.locator(".timeline").inner_text()
+    assert line.startswith("Earlier: ") and "Later" not in line and "differ" not in line
+    assert "$2.1 billion — 3 Apr 2018" in line and "$650 million — 9 Jan 2017" in line
+    assert line.index("$2.1 billion") < line.index("$650 million")  # newest first
+    assert "$4.8 billion" not in line  # the answer itself is not repeated
     if os.environ.get("NEWSQA_SCREENSHOT"):  # regenerate docs/chat.png
         page.wait_for_timeout(500)  # let the smooth scroll and the fade-in end
         page.screenshot(path=os.environ["NEWSQA_SCREENSHOT"])
-    page.click("#new-chat")
-    assert page.locator(".row").count() == 0 and page.locator("#welcome").is_visible()
+    # A value shows its citation: "more sources" opens on it, highlighted.
+    answer.locator(".timeline button.tl-value", has_text="$650 million").click()
+    shown = answer.locator(".more-item.flash")
+    shown.wait_for()
+    assert answer.locator("details.more").get_attribute("open") is not None
+    assert "$650 million" in shown.locator("mark.hl").inner_text()
+
+    # As of a named year: that year's value, with the earlier and the later ones.
+    then = _ask(page, "What was Quillfeather valued at in 2018?")
+    assert then.locator(".exact").inner_text() == "$2.1 billion (as of 2018)"
+    lines = then.locator(".timeline .tl-line").all_inner_texts()
+    assert lines == ["Earlier: $650 million — 9 Jan 2017", "Later: $4.8 billion — 12 Jun 2019"]
+
+    # Two outlets, the same evening, two crowd sizes: both shown, with who reported each.
+    march = _ask(page, "How many people joined the Marchfield climate march?")
+    assert march.locator(".exact-text").inner_text() in ("120,000", "45,000")
+    differ = march.locator(".timeline.differ").inner_text()
+    assert differ.startswith("Sources differ: ")
+    assert "120,000 (Juniper Halsey)" in differ and "45,000 (Ferdinand Okonjo-Blake)" in differ
+    assert "Earlier" not in differ
+    for value in ("120,000", "45,000"):
+        button = march.locator(".timeline button.tl-value", has_text=value)
+        button.click()
+        march.locator(".flash", has_text=value).wait_for()
 
 
 EVIL_ARTICLE = """{

@@ -146,12 +146,95 @@ function showDate(iso) {
   return day ? `${day} ${name} ${year}` : `${name} ${year}`;
 }
 
-function renderExact(exact) {
+// The words that open a period the question names: "in 2018" is shown "as of 2018".
+const PERIOD_LEAD = /^(?:in|as of|by|during|at the end of|until|back in)\s+/i;
+
+function asOfLabel(response) {
+  // "as of 2018" when the answer stands as of a named period, else null
+  if (typeof response.as_of !== "string" || !response.as_of) return null;
+  const period = response.period;
+  const words = period && typeof period.words === "string" ? period.words.trim() : "";
+  return `as of ${words.replace(PERIOD_LEAD, "") || showDate(response.as_of)}`;
+}
+
+function renderExact(exact, asOf) {
   // The answer words first, in bold; a date resolved against the article beside them.
   const line = el("p", "exact");
   line.appendChild(el("strong", "exact-text", exact.text));
   if (exact.date) line.appendChild(el("span", "exact-date", ` — ${showDate(exact.date)}`));
+  if (asOf) line.appendChild(el("span", "exact-asof", ` (${asOf})`));
   return line;
+}
+
+function sameWords(a, b) {
+  const norm = (s) => String(s).toLowerCase().replace(/\s+/g, " ").trim();
+  return norm(a) === norm(b);
+}
+
+// Under the exact answer, the other values the articles gave (like `qa ask`): either
+// "Sources differ: 120,000 (Juniper Halsey) · 45,000 (…)", or "Earlier: $2.1 billion — 3 Apr
+// 2018 · …" and, for a past period, "Later: …". Each value shows its citation when clicked.
+function renderTimeline(response, showCitation) {
+  const timeline = (Array.isArray(response.timeline) ? response.timeline : []).filter(
+    (d) => d && typeof d.text === "string" && typeof d.date === "string",
+  );
+  if (!timeline.length) return null;
+  const citations = response.citations;
+  const exact = response.exact;
+
+  const value = (entry) => {
+    if (!citations[entry.citation]) return el("span", "tl-value", entry.text);
+    const button = el("button", "link tl-value", entry.text);
+    button.type = "button";
+    button.title = `Show source ${entry.citation + 1}`;
+    button.addEventListener("click", () => showCitation(entry.citation));
+    return button;
+  };
+  const line = (label, entries, describe) => {
+    const p = el("p", "tl-line");
+    p.appendChild(el("span", "tl-label", `${label}: `));
+    entries.forEach((entry, i) => {
+      if (i) p.appendChild(el("span", "tl-sep", " · "));
+      const item = el("span", "tl-item");
+      item.appendChild(value(entry));
+      const note = describe(entry);
+      if (note) item.appendChild(el("span", "tl-note", note));
+      p.appendChild(item);
+    });
+    return p;
+  };
+
+  const box = el("div", "timeline");
+  const conflicting = timeline.filter((d) => d.conflict === true);
+  if (conflicting.length) {
+    box.classList.add("differ");
+    box.appendChild(
+      line("Sources differ", conflicting, (d) => {
+        const cited = citations[d.citation];
+        const who = cited ? cited.author || cited.title : "";
+        return who ? ` (${who})` : "";
+      }),
+    );
+    return box;
+  }
+  // The exact answer's own entry is not repeated: the same words, else the same citation.
+  const top = exact
+    ? timeline.find((d) => sameWords(d.text, exact.text)) ||
+      timeline.find((d) => d.citation === exact.citation)
+    : undefined;
+  const dated = (d) => ` — ${showDate(d.date)}`;
+  const earlier = timeline.filter((d) => d !== top && (!top || d.date <= top.date));
+  const later = timeline.filter((d) => top && d !== top && d.date > top.date);
+  if (earlier.length) box.appendChild(line("Earlier", earlier, dated));
+  if (later.length) box.appendChild(line("Later", later, dated));
+  return box.childElementCount ? box : null;
+}
+
+function flash(node) {
+  // Restart the highlight animation, even on a second click.
+  node.classList.remove("flash");
+  void node.offsetWidth;
+  node.classList.add("flash");
 }
 
 function renderAnswer(response) {
@@ -174,10 +257,25 @@ function renderAnswer(response) {
     }
   } else {
     const exact = response.exact;
-    if (exact && typeof exact.text === "string" && exact.text) bubble.appendChild(renderExact(exact));
-    bubble.appendChild(renderQuote(citations[0], "quote"));
-    bubble.appendChild(renderSource(citations[0], 0));
-    if (citations.length > 1) bubble.appendChild(renderMore(citations.slice(1)));
+    if (exact && typeof exact.text === "string" && exact.text) {
+      bubble.appendChild(renderExact(exact, asOfLabel(response)));
+    }
+    const lead = el("div", "cited");
+    lead.appendChild(renderQuote(citations[0], "quote"));
+    lead.appendChild(renderSource(citations[0], 0));
+    const more = citations.length > 1 ? renderMore(citations.slice(1)) : null;
+    const showCitation = (i) => {
+      // Citation i: the first is the lead quote, the others are in "more sources".
+      const target = i === 0 ? lead : more && more.querySelectorAll(".more-item")[i - 1];
+      if (!target) return;
+      if (i > 0) more.open = true;
+      target.scrollIntoView({ behavior: "smooth", block: "center" });
+      flash(target);
+    };
+    const timeline = renderTimeline(response, showCitation);
+    if (timeline) bubble.appendChild(timeline);
+    bubble.appendChild(lead);
+    if (more) bubble.appendChild(more);
   }
   row.appendChild(bubble);
   return row;
