@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import ask, evaluate, index, serve
+from cli import ask, evaluate, feeds, index, saved, serve
 from cli.common import QAError
 from index.settings import Settings
 
@@ -36,6 +36,8 @@ cli.add_command(index.index_cmd)
 cli.add_command(ask.ask_cmd)
 cli.add_command(serve.serve_cmd)
 cli.add_command(evaluate.eval_cmd)
+cli.add_command(feeds.feeds_cmd)
+cli.add_command(saved.saved_cmd)
 
 
 def main() -> None:

@@ -47,6 +47,10 @@ def watch(
     click.echo(f"watching {seeds} for changes ({how}); Ctrl-C stops", err=True)
     watcher = SeedsWatcher(seeds, rebuild, polling=poll, catch_up=catch_up)
     ctx.obj["watcher"] = watcher  # a test waits on watcher.watching before changing files
+    from cli.feeds import start_polling
+
+    # Subscribed feeds' new items land in the folder once it is watched, and get indexed.
+    start_polling(ctx, seeds, stop, after=watcher.watching)
     with contextlib.suppress(KeyboardInterrupt):
         watcher.run(stop)
 

@@ -66,6 +66,7 @@ def _configure(app: Flask, settings: Settings, config: dict | None) -> None:
         # QUEUE_WAIT seconds in line, a question gets a fast 503 with Retry-After.
         MAX_QUEUE=settings.max_queue,
         QUEUE_WAIT=5.0,
+        SAVED_OPEN=settings.saved_open,  # anyone may save questions, not only the admin
     )
     if config:
         app.config.update(config)
@@ -106,13 +107,14 @@ def create_app(
         backend=store_backend(settings.with_(index_dir=source.index_dir)),
     )
 
-    from web import admin, api, chat, errors
+    from web import admin, api, chat, errors, saved
 
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.health)
     app.register_blueprint(admin.bp)
     app.register_blueprint(chat.bp)
+    saved.install(app, source)  # saved questions: the store beside the generations
 
     @app.after_request
     def security_headers(response: Response) -> Response:

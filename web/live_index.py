@@ -126,6 +126,8 @@ class LiveIndex:
         # Milvus was unreachable at the last load: retried at the next look, and said as such.
         self._store_error: StoreUnavailable | None = None
         self._error = f"no index at {self.index_dir} (build one with: qa index)"
+        # Told of each generation once it serves; each must return at once (web/saved.py).
+        self.listeners: list[Callable[[Answerer], None]] = []
 
     @property
     def embedder(self) -> SerialEmbedder:
@@ -237,4 +239,6 @@ class LiveIndex:
             log.error("cannot load index generation %s: %s", name, err)
             return
         self._snapshot, self._failed, self._store_error = Snapshot.of(answerer), None, None
+        for listener in self.listeners:
+            listener(answerer)
         log.info("serving index generation %s (%s chunks)", index.generation, len(index.corpus))
