@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,112 @@ def test_errors_and_abstentions_read_well(page, serve, tmp_path, tiny_seeds):
         data={"question": "where is Bird expanding?", "filters": {"before": "1999-12-31"}},
     ).json()
     assert api["answer"] is None and api["message"] in abstain.inner_text()
+
+
+@pytest.fixture
+def fake_index(tiny_seeds, tmp_path) -> tuple[Path, FakeEmbedder]:
+    """The five tiny seeds indexed with the fake embedder: fast, no model."""
+    embedder = FakeEmbedder()
+    build(tiny_seeds, tmp_path / "ix", embedder)
+    return tmp_path / "ix", embedder
+
+
+def _fake_app(index_dir: Path, embedder: FakeEmbedder, **config):
+    return create_app(
+        {"RERANK": False, "READ": False, "INDEX_DIR": str(index_dir), **config}, embedder=embedder
+    )
+
+
+def _record(store, saved_id: str, generation: str, exact: str) -> None:
+    """Keep an answer for a saved question as a check of `generation` would."""
+    store.record(saved_id, generation, {"answer": exact, "exact": {"text": exact}, "timeline": []})
+
+
+def test_follow_a_question_and_see_its_changes(page, serve, fake_index):
+    app = _fake_app(*fake_index, SAVED_OPEN=True)
+    store = app.extensions["newsqa.saved"]
+    base = serve(app)
+    page.goto(base)
+    assert page.locator("#followed").is_hidden()  # nothing followed yet: no panel
+    page.click("#filters summary")
+    page.fill("input[name=after]", "2000-01-01")
+    question = "how much will Bird spend on its European expansion?"
+    answer = _ask(page, question)
+    assert "answer" in answer.get_attribute("class")
+    follow = page.locator(".row.bot").first.locator("button.follow-button")  # under the answer
+    assert follow.inner_text() == "Follow this question"
+    app.config["SAVED_OPEN"] = False  # closed meanwhile: a polite error, the button stays
+    follow.click()
+    problem = page.locator(".follow .follow-error")
+    assert problem.inner_text() == (
+        "Could not follow it: This server no longer lets visitors follow questions."
+    )
+    assert follow.is_enabled() and store.all() == []
+    app.config["SAVED_OPEN"] = True
+    with page.expect_request(lambda r: r.url.endswith("/api/saved")) as request:
+        follow.click()
+    assert request.value.post_data_json == {
+        "question": question,
+        "filters": {"after": "2000-01-01"},
+    }
+    page.locator("button.follow-button", has_text="Following").wait_for()
+    assert follow.is_disabled() and problem.count() == 0
+
+    # The server keeps it; the panel lists it with its feed.
+    [saved] = store.all()
+    assert (saved.question, saved.filters) == (question, {"after": "2000-01-01"})
+    listed = page.request.get(f"{base}/api/saved").json()["saved"]
+    assert [s["id"] for s in listed] == [saved.id]
+    panel = page.locator("#followed")
+    assert panel.is_visible() and page.locator("#followed-count").inner_text() == "(1)"
+    page.click("#followed summary")
+    item = page.locator(".followed-item")
+    assert item.count() == 1
+    assert item.locator(".followed-q").inner_text() == question
+    assert item.locator(".followed-filters").inner_text() == "after 1 Jan 2000"
+    assert item.locator(".followed-change").inner_text() == "no change yet"
+    feed = item.locator("a.feed")
+    assert feed.inner_text() == "feed"
+    assert feed.get_attribute("href") == f"/api/saved/{saved.id}/changes.atom"
+    atom = page.request.get(base + feed.get_attribute("href"))
+    assert atom.ok and atom.headers["content-type"].startswith("application/atom+xml")
+
+    # A reload: still followed (the answer's button too).
+    page.reload()
+    page.click("#followed summary")
+    page.locator(".followed-change", has_text="no change yet").wait_for()
+    assert page.locator(".followed-q").all_inner_texts() == [question]
+    assert page.locator("button.follow-button").inner_text() == "Following"
+
+    # Two new generations answer differently: the latest change is shown after a reload.
+    app.extensions["newsqa.saved_follower"].wait(10)  # no check of its own runs meanwhile
+    _record(store, saved.id, "gen-test-1", "$2.1 billion")
+    _record(store, saved.id, "gen-test-2", "$4.8 billion")
+    when = datetime.strptime(store.changes(saved.id)[0].time[:10], "%Y-%m-%d")
+    page.reload()
+    page.click("#followed summary")
+    change = page.locator(".followed-change.changed")
+    change.wait_for()
+    assert change.inner_text() == (
+        f"answer changed: $2.1 billion → $4.8 billion, {when.day} {when:%b %Y}"
+    )
+
+    # Unfollow: the server forgets it, the list and the panel go, the button comes back.
+    with page.expect_response(lambda r: r.request.method == "DELETE") as deleted:
+        page.locator(".followed-item button.unfollow").click()
+    assert deleted.value.status == 200 and deleted.value.url.endswith(f"/api/saved/{saved.id}")
+    page.locator("#followed").wait_for(state="hidden")
+    assert page.locator(".followed-item").count() == 0 and store.all() == []
+    assert page.locator("button.follow-button").inner_text() == "Follow this question"
+    page.reload()
+    assert page.locator(".followed-item").count() == 0
+    assert page.evaluate("localStorage.getItem('newsqa.followed.v1')") == "[]"
+
+
+def test_no_follow_button_where_saved_questions_need_the_token(page, serve, fake_index):
+    base = serve(_fake_app(*fake_index, SAVED_OPEN=False))
+    page.goto(base)
+    answer = _ask(page, "how much will Bird spend on its European expansion?")
+    assert "answer" in answer.get_attribute("class")
+    assert page.locator("button.follow-button, .follow, #followed").count() == 0
+    assert page.locator("body").get_attribute("data-saved-open") == "false"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 
 bp = Blueprint("chat", __name__)
 
 
 @bp.get("/")
 def page() -> str:
-    """Serve the chat page."""
-    return render_template("chat.html")
+    """Serve the chat page; where saved questions are open to all, with "Follow" on answers."""
+    return render_template("chat.html", saved_open=bool(current_app.config.get("SAVED_OPEN")))

@@ -256,7 +256,8 @@ def changes_feed(saved_id: str) -> Response:
     """Return a saved question's changes as an Atom feed (no token: the id is the secret)."""
     saved = _store().get(saved_id)
     found = _store().changes(saved_id, FEED_ENTRIES)
-    return _atom(f"newsqa: {saved.question}", f"saved:{saved_id}", saved.created, found)
+    updated = found[0].time if found else saved.created  # newest first
+    return _atom(f"newsqa: {saved.question}", f"saved:{saved_id}", updated, found)
 
 
 @bp.get("/saved/changes.atom")

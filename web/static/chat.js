@@ -3,6 +3,7 @@
 "use strict";
 
 const STORE_KEY = "newsqa.chat.v1";
+const FOLLOW_KEY = "newsqa.followed.v1"; // the saved questions this browser follows
 const HISTORY_TURNS = 10; // earlier turns sent with a question, for follow-ups
 const K = 5;
 
@@ -68,6 +69,27 @@ function saveTurns(turns) {
     sessionStorage.setItem(STORE_KEY, JSON.stringify(turns));
   } catch (err) {
     // Storage full or disabled: the conversation still works, it just won't survive a reload.
+  }
+}
+
+// The questions followed from this browser: {id, question, filters}, oldest first. Kept in
+// localStorage (not per tab): the server keeps them, the id is all that is needed to see them.
+function loadFollowed() {
+  try {
+    const items = JSON.parse(localStorage.getItem(FOLLOW_KEY) || "[]");
+    return Array.isArray(items)
+      ? items.filter((f) => f && typeof f.id === "string" && typeof f.question === "string")
+      : [];
+  } catch (err) {
+    return [];
+  }
+}
+
+function saveFollowed(items) {
+  try {
+    localStorage.setItem(FOLLOW_KEY, JSON.stringify(items));
+  } catch (err) {
+    // Storage full or disabled: the questions stay saved on the server, unlisted here.
   }
 }
 
@@ -373,26 +395,32 @@ function readFilters() {
   return filters;
 }
 
+const NOT_READY = new Set(["index_unavailable", "store_unavailable"]);
+
 function describeFailure(status, body) {
   if (body && body.error && body.error.message) {
-    if (status === 503) return `The index isn't ready: ${body.error.message}`;
+    if (NOT_READY.has(body.error.code)) return `The index isn't ready: ${body.error.message}`;
     return body.error.message;
   }
   return `The server answered ${status}.`;
 }
 
-async function postQuestion(question, history, filters) {
-  const payload = { question, k: K, history };
-  if (Object.keys(filters).length) payload.filters = filters;
+// Send a request with an optional JSON body; return the JSON answer, or throw an Error whose
+// message a person can read (and whose `status` is the HTTP status, 0 when unreachable).
+async function fetchJson(url, method = "GET", payload = undefined) {
+  const headers = { Accept: "application/json" };
+  if (payload !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
-    response = await fetch("/api/ask", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(payload),
+    response = await fetch(url, {
+      method,
+      headers,
+      body: payload === undefined ? undefined : JSON.stringify(payload),
     });
   } catch (err) {
-    throw new Error("Can't reach the server. Check that it is running, then try again.");
+    const error = new Error("Can't reach the server. Check that it is running, then try again.");
+    error.status = 0;
+    throw error;
   }
   let body = null;
   try {
@@ -400,8 +428,230 @@ async function postQuestion(question, history, filters) {
   } catch (err) {
     body = null;
   }
-  if (!response.ok || !body) throw new Error(describeFailure(response.status, body));
+  if (!response.ok || !body) {
+    const error = new Error(describeFailure(response.status, body));
+    error.status = response.status;
+    throw error;
+  }
   return body;
+}
+
+async function postQuestion(question, history, filters) {
+  const payload = { question, k: K, history };
+  if (Object.keys(filters).length) payload.filters = filters;
+  return fetchJson("/api/ask", "POST", payload);
+}
+
+// ---- followed questions -----------------------------------------------------------------------
+// Where the server lets anyone save questions (NEWSQA_SAVED_OPEN), each answer can be followed:
+// its question (with the filters it was asked with) is saved on the server, which asks it again
+// after each new index generation and records every change of its answer. The page lists the
+// followed questions with their latest change and their Atom feed.
+
+function savedPath(id, tail = "") {
+  return `/api/saved/${encodeURIComponent(id)}${tail}`;
+}
+
+function followKey(question, filters) {
+  // The same question (spaces aside, as the server keeps it) with the same filters.
+  const words = String(question).replace(/\s+/g, " ").trim();
+  const kept = Object.keys(filters || {})
+    .filter((name) => filters[name])
+    .sort()
+    .map((name) => [name, String(filters[name])]);
+  return JSON.stringify([words, kept]);
+}
+
+function describeFilters(filters) {
+  const f = filters || {};
+  const parts = [];
+  if (f.after) parts.push(`after ${showDate(f.after)}`);
+  if (f.before) parts.push(`before ${showDate(f.before)}`);
+  if (f.author) parts.push(`by ${f.author}`);
+  return parts.join(" · ");
+}
+
+function exactWords(answer) {
+  const exact = answer && answer.exact;
+  return exact && typeof exact.text === "string" && exact.text ? exact.text : "no answer";
+}
+
+function describeChange(change) {
+  // "answer changed: $2.1 billion → $4.8 billion, 12 Jun 2019", or "no change yet"
+  if (!change) return "no change yet";
+  const from = exactWords(change.before);
+  const to = exactWords(change.after);
+  const when = typeof change.time === "string" ? `, ${showDate(change.time.slice(0, 10))}` : "";
+  if (from === to) return `earlier values changed: ${to}${when}`; // only the timeline moved
+  return `answer changed: ${from} → ${to}${when}`;
+}
+
+// Return {control(question, filters), refresh()} where following is open, else null.
+function setupFollowing() {
+  const panel = $("followed");
+  if (document.body.dataset.savedOpen !== "true" || !panel) return null;
+  const list = $("followed-list");
+  let items = loadFollowed();
+  const rows = new Map(); // id -> its <li>
+  const controls = new Set(); // the follow buttons under the answers: {box, update}
+
+  const isFollowed = (key) => items.some((f) => followKey(f.question, f.filters) === key);
+  const updateControls = () => {
+    for (const control of controls) {
+      if (control.box.isConnected) control.update();
+      else controls.delete(control); // its answer is gone ("New chat")
+    }
+  };
+  const showCount = () => {
+    panel.hidden = items.length === 0;
+    $("followed-count").textContent = items.length ? `(${items.length})` : "";
+  };
+  const showProblem = (row, message) => {
+    // An error under the item (or none); the latest change line stays as it was.
+    const old = row.querySelector(".followed-error");
+    if (old) old.remove();
+    if (!message) return;
+    const problem = el("p", "error-text followed-error", message);
+    problem.setAttribute("role", "alert");
+    row.querySelector(".followed-text").appendChild(problem);
+  };
+  const showChange = (row, text, changed) => {
+    const line = row.querySelector(".followed-change");
+    line.textContent = text;
+    line.classList.toggle("changed", changed);
+  };
+
+  function renderItem(item) {
+    const row = el("li", "followed-item");
+    const text = el("div", "followed-text");
+    text.appendChild(el("p", "followed-q", item.question));
+    const where = describeFilters(item.filters);
+    if (where) text.appendChild(el("p", "followed-filters", where));
+    text.appendChild(el("p", "followed-change", "checking for changes…"));
+    row.appendChild(text);
+    const actions = el("div", "followed-actions");
+    const feed = el("a", "link feed", "feed");
+    feed.href = savedPath(item.id, "/changes.atom");
+    feed.type = "application/atom+xml";
+    feed.target = "_blank";
+    feed.rel = "noopener noreferrer";
+    feed.title = "Its changes as an Atom feed: subscribe to this link in a feed reader";
+    const unfollow = el("button", "link unfollow", "unfollow");
+    unfollow.type = "button";
+    unfollow.title = "Stop following: the server forgets this question and its changes";
+    unfollow.addEventListener("click", () => stop(item, row, unfollow));
+    actions.appendChild(feed);
+    actions.appendChild(unfollow);
+    row.appendChild(actions);
+    rows.set(item.id, row);
+    return row;
+  }
+
+  async function refreshOne(item) {
+    const row = rows.get(item.id);
+    try {
+      const body = await fetchJson(savedPath(item.id, "/changes"));
+      const latest = Array.isArray(body.changes) && body.changes.length ? body.changes[0] : null;
+      showChange(row, describeChange(latest), latest !== null);
+      showProblem(row, null);
+    } catch (err) {
+      if (err.status === 404) {
+        showChange(row, "no longer saved on the server", false);
+        showProblem(row, null);
+      } else {
+        showProblem(row, `Could not check for changes: ${err.message}`);
+      }
+    }
+  }
+
+  async function follow(question, filters) {
+    const payload = { question };
+    if (Object.keys(filters).length) payload.filters = filters;
+    let body;
+    try {
+      body = await fetchJson("/api/saved", "POST", payload);
+    } catch (err) {
+      if (err.status === 401 || err.status === 403) {
+        err.message = "This server no longer lets visitors follow questions.";
+      }
+      throw err;
+    }
+    const item = { id: body.id, question: body.question, filters: body.filters || {} };
+    items.push(item);
+    saveFollowed(items);
+    const row = renderItem(item);
+    showChange(row, "no change yet", false);
+    list.prepend(row); // newest first
+    showCount();
+    flash(panel.querySelector("summary"));
+    updateControls();
+  }
+
+  async function stop(item, row, button) {
+    button.disabled = true;
+    showProblem(row, null);
+    try {
+      await fetchJson(savedPath(item.id), "DELETE");
+    } catch (err) {
+      if (err.status !== 404) {
+        // 404: gone from the server already; anything else: it is still followed
+        button.disabled = false;
+        showProblem(row, `Could not unfollow: ${err.message}`);
+        return;
+      }
+    }
+    items = items.filter((f) => f.id !== item.id);
+    saveFollowed(items);
+    rows.delete(item.id);
+    row.remove();
+    showCount();
+    updateControls();
+  }
+
+  // A "Follow this question" button (and its error, if following fails) for one answer.
+  function control(question, filters) {
+    const box = el("div", "follow");
+    const button = el("button", "ghost small follow-button");
+    button.type = "button";
+    const key = followKey(question, filters);
+    let saving = false;
+    const entry = {
+      box,
+      update() {
+        const followed = isFollowed(key);
+        button.disabled = saving || followed;
+        button.textContent = saving ? "Saving…" : followed ? "Following" : "Follow this question";
+        button.title = followed
+          ? "Listed under Followed questions, at the top"
+          : "Hear when this answer changes: the server asks the question again as news arrives";
+      },
+    };
+    button.addEventListener("click", async () => {
+      const old = box.querySelector(".follow-error");
+      if (old) old.remove();
+      saving = true;
+      entry.update();
+      try {
+        await follow(question, filters);
+      } catch (err) {
+        const problem = el("p", "error-text follow-error", `Could not follow it: ${err.message}`);
+        problem.setAttribute("role", "alert");
+        box.appendChild(problem);
+      } finally {
+        saving = false;
+        entry.update();
+      }
+    });
+    box.appendChild(button);
+    controls.add(entry);
+    entry.update();
+    return box;
+  }
+
+  for (const item of items.slice().reverse()) list.appendChild(renderItem(item));
+  showCount();
+  const refresh = () => Promise.all(items.map(refreshOne));
+  return { control, refresh };
 }
 
 // ---- the page -------------------------------------------------------------------------------
@@ -414,6 +664,7 @@ function setup() {
   const welcome = $("welcome");
   let turns = loadTurns();
   let busy = false;
+  const following = setupFollowing(); // null unless the server lets anyone follow questions
 
   const scrollDown = () => log.scrollTo({ top: log.scrollHeight, behavior: "smooth" });
   const showWelcome = () => {
@@ -429,9 +680,19 @@ function setup() {
     form.classList.toggle("busy", value);
   };
 
+  const answerRow = (turn) => {
+    // The answer, and under it "Follow this question" where following is open.
+    const row = renderAnswer(turn.response);
+    if (following) {
+      row.classList.add("with-actions");
+      row.appendChild(following.control(turn.question, turn.filters || {}));
+    }
+    return row;
+  };
+
   for (const turn of turns) {
     log.appendChild(renderQuestion(turn.question));
-    if (turn.response) log.appendChild(renderAnswer(turn.response));
+    if (turn.response) log.appendChild(answerRow(turn));
   }
   showWelcome();
   log.scrollTop = log.scrollHeight;
@@ -442,10 +703,13 @@ function setup() {
     scrollDown();
     setBusy(true);
     try {
-      const response = await postQuestion(question, historyFor(turns), readFilters());
-      turns.push({ question, response });
+      const filters = readFilters();
+      const response = await postQuestion(question, historyFor(turns), filters);
+      const turn = { question, response, filters };
+      turns.push(turn);
       saveTurns(turns);
-      loading.replaceWith(renderAnswer(response));
+      loading.replaceWith(answerRow(turn));
+      if (following) following.refresh(); // a new generation may have changed an answer
     } catch (err) {
       loading.replaceWith(renderError(err.message, () => ask(question)));
     } finally {
@@ -497,6 +761,8 @@ function setup() {
   reader.addEventListener("click", (event) => {
     if (event.target === reader) reader.close(); // a click on the backdrop
   });
+
+  if (following) following.refresh();
 
   fetch("/healthz", { headers: { Accept: "application/json" } })
     .then((response) => response.json())
