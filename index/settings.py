@@ -7,11 +7,13 @@ Nothing else in index/, qa/ or web/ reads the environment: the edges (CLI, app f
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 BACKENDS = ("onnx", "torch", "onnx-int8")
+METRICS_PREFIX = "newsqa-metrics-"  # the temp folder `qa serve` makes for its workers' metrics
 STORES = ("faiss", "milvus")
 
 
@@ -63,6 +65,9 @@ class Settings:
     )
     feed_interval: int = _var("NEWSQA_FEED_INTERVAL", 900, "seconds between polls of a feed")
     saved_open: bool = _var("NEWSQA_SAVED_OPEN", False, "1: anyone may save questions")
+    metrics_dir: Path | None = _var(
+        "PROMETHEUS_MULTIPROC_DIR", None, "the workers' metrics files (qa serve: a fresh temp dir)"
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -114,8 +119,13 @@ def worker_environment(settings: Settings) -> dict[str, str]:
     """Return the environment for server worker processes: ours plus the settings.
 
     Each worker runs `settings.threads` threads per model (OpenMP and tokenizers too), so that
-    workers x threads stay within the cores instead of oversubscribing them.
+    workers x threads stay within the cores instead of oversubscribing them. The workers write
+    their metrics into one folder that GET /metrics sums (web/metrics.py): a fresh temp folder
+    unless PROMETHEUS_MULTIPROC_DIR names one (which should then be emptied before each start).
     """
+    if settings.metrics_dir is None:
+        settings = settings.with_(metrics_dir=Path(tempfile.mkdtemp(prefix=METRICS_PREFIX)))
+    settings.metrics_dir.mkdir(parents=True, exist_ok=True)
     env = child_environment(**settings.to_env())
     env.setdefault("OMP_NUM_THREADS", str(settings.threads or os.cpu_count() or 1))
     env.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -128,7 +128,7 @@ def test_a_killed_build_leaves_no_parser_parsing_on(tmp_path):
     # not parse on for minutes as an orphan.
     script = (
         "from index.sources.parser_process import ParserProcess\n"
-        f"ParserProcess(600).parse(b'{{}}\\n' + {SLOW_HTML.encode()!r}, 'slow.txt', 'slow')\n"
+        f"ParserProcess(600).read(b'{{}}\\n' + {SLOW_HTML.encode()!r}, 'slow.txt', 'slow')\n"
     )
     parent = subprocess.Popen([sys.executable, "-c", script], cwd=REPO)
     children = Path(f"/proc/{parent.pid}/task/{parent.pid}/children")

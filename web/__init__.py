@@ -107,9 +107,10 @@ def create_app(
         backend=store_backend(settings.with_(index_dir=source.index_dir)),
     )
 
-    from web import admin, api, chat, errors, saved
+    from web import admin, api, chat, errors, metrics, saved
 
     errors.register(app)
+    metrics.install(app, source, app.extensions["newsqa.rebuilder"], settings.metrics_dir)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.health)
     app.register_blueprint(admin.bp)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from web.metrics import QUEUE_WAIT, SHED
 
 RETRY_AFTER = 2  # seconds a refused client is asked to wait before trying again
 
@@ -33,17 +36,21 @@ class QuestionGate:
     @contextmanager
     def admit(self) -> Iterator[None]:
         """Hold a place in line and then the turn to answer; raise Overloaded if there is none."""
+        started = time.perf_counter()
         if not self._places.acquire(blocking=False):
+            SHED.inc()
             raise Overloaded(
                 f"the server is answering {self.limit} questions already; "
                 f"try again in {RETRY_AFTER} s"
             )
         try:
             if not self._turn.acquire(timeout=self.wait):
+                SHED.inc()
                 raise Overloaded(
                     f"the server is busy: no turn to answer within {self.wait:g} s; "
                     f"try again in {RETRY_AFTER} s"
                 )
+            QUEUE_WAIT.observe(time.perf_counter() - started)
             try:
                 yield
             finally:

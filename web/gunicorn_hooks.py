@@ -19,3 +19,19 @@ def post_fork(server, worker) -> None:  # noqa: ANN001 - gunicorn's API
     from web.wsgi import app
 
     app.extensions["newsqa.index"].warm()
+
+
+def child_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's API
+    """Tell the metrics a worker is gone (its counts stay in GET /metrics's sums)."""
+    from index.settings import Settings
+    from web.metrics import process_ended
+
+    process_ended(worker.pid, Settings.from_env().metrics_dir)
+
+
+def on_exit(server) -> None:  # noqa: ANN001 - gunicorn's API
+    """Remove the metrics folder `qa serve` made for this server, as the master ends."""
+    from index.settings import Settings
+    from web.metrics import server_ended
+
+    server_ended(Settings.from_env().metrics_dir)

@@ -74,6 +74,11 @@ class FixedIndex:
         """Return the one snapshot."""
         return self._snapshot
 
+    @property
+    def loaded(self) -> Snapshot:
+        """Return the one snapshot (as LiveIndex.loaded: what serves now)."""
+        return self._snapshot
+
     def refresh(self) -> None:
         """Do nothing: a fixed index never changes."""
 
@@ -128,6 +133,8 @@ class LiveIndex:
         self._error = f"no index at {self.index_dir} (build one with: qa index)"
         # Told of each generation once it serves; each must return at once (web/saved.py).
         self.listeners: list[Callable[[Answerer], None]] = []
+        # Given each generation's answerer before it serves (web/metrics.py times its stages).
+        self.prepare: Callable[[Answerer], None] = lambda answerer: None
 
     @property
     def embedder(self) -> SerialEmbedder:
@@ -155,10 +162,17 @@ class LiveIndex:
             raise IndexUnavailable(self._error)
         return snap
 
+    @property
+    def loaded(self) -> Snapshot | None:
+        """Return the generation serving now, without looking for a newer one (None: none yet)."""
+        return self._snapshot
+
     def adopt(self, index: Index) -> None:
         """Serve an index the caller already loaded (it must live in index_dir)."""
         with self._lock:
-            self._snapshot = Snapshot.of(self._answerer(index))
+            answerer = self._answerer(index)
+            self.prepare(answerer)
+            self._snapshot = Snapshot.of(answerer)
             self._checked = self._clock()
 
     def preload(self) -> None:
@@ -238,6 +252,7 @@ class LiveIndex:
             self._failed, self._error = name, str(err)
             log.error("cannot load index generation %s: %s", name, err)
             return
+        self.prepare(answerer)  # after the warm-up question: it is not counted
         self._snapshot, self._failed, self._store_error = Snapshot.of(answerer), None, None
         for listener in self.listeners:
             listener(answerer)
