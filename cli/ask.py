@@ -96,13 +96,13 @@ def ask_cmd(
 
 def _exact_line(answer) -> str:  # noqa: ANN001 - an Answer
     """Return the exact words, their date if they are one, and "as of" a named period."""
-    from qa.text.timeline import show
+    from qa.text.timeline import period_label, show
 
     words = answer.exact.text
     if answer.exact.date:
         words = show(words, answer.exact.date)
-    if answer.period is not None and not answer.period.relative:
-        words += f" (as of {answer.period.words.split(maxsplit=1)[-1]})"
+    if answer.as_of is not None and answer.period is not None:
+        words += f" (as of {period_label(answer.period)})"
     return words
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Mapping, Sequence
@@ -89,6 +90,12 @@ def current_generation(index_dir: Path) -> str | None:
     except FileNotFoundError:
         return None
     return name or None
+
+
+def generation_number(name: str) -> int | None:
+    """Return the number of a generation's name ("gen-000003" -> 3), or None if it has none."""
+    found = re.search(r"(\d+)$", name or "")
+    return int(found.group(1)) if found else None
 
 
 def _next_generation(index_dir: Path) -> str:

@@ -106,6 +106,7 @@ class Answer:
     exact: Exact | None = None  # None when there is no answer
     timeline: tuple[Dated, ...] = ()  # distinct values, newest first (empty: fewer than two)
     period: Period | None = None  # the time the question names, as read on the day asked
+    as_of: str | None = None  # the day the answer stands as of ("in 2019": 2019-12-31)
 
     def timeline_entry(self) -> Dated | None:
         """Return the timeline's entry for the exact answer's value, if there is one."""
@@ -126,7 +127,7 @@ class Answer:
             "citations": [c.to_json() for c in self.citations],
             "exact": self.exact.to_json() if self.exact else None,
             "timeline": [d.to_json() for d in self.timeline] or None,
-            "as_of": _as_of(self.period),
+            "as_of": self.as_of,
             "period": self.period.to_json() if self.period else None,
         }
         if self.message:
@@ -134,8 +135,3 @@ class Answer:
         if self.explanation:
             out["explain"] = self.explanation.to_json()
         return out
-
-
-def _as_of(period: Period | None) -> str | None:
-    """Return the day a question's answer stands as of ("in 2019": 2019-12-31), if it names one."""
-    return None if period is None or period.relative else period.end.isoformat()

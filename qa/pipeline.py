@@ -112,7 +112,7 @@ class Answerer:
     def candidates(self, request: Request) -> Candidates:
         """Return what is known before searching: the query resolved, the scope, the period."""
         query = resolve(request.question, request.history, self.locate)
-        scope = self.scope(request.filters)  # no rows at all: decision says no article matches
+        scope = self.scope(request.seen())  # no rows at all: decision says no article matches
         follow_up = FollowUp.of(query, request.history)
         period = question_period(request.question, request.day)
         return Candidates(request, query, follow_up, scope, period=period)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 
 from index.articles import Article
@@ -44,6 +44,8 @@ def parse_day(value: object, field: str, end_of_day: bool) -> datetime | None:
 
 def parse_now(value: object) -> date | None:
     """Parse the day a question is asked on ("2026-03-02"); raise BadQuestion on anything else."""
+    if isinstance(value, datetime):
+        return value.date()
     if value is None or value == "" or isinstance(value, date):
         return value or None
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
@@ -157,6 +159,19 @@ class Request:
     def day(self) -> date:
         """Return the day the question is asked on."""
         return self.now or date.today()
+
+    def seen(self) -> Filters:
+        """Return the filters, bounded by `now` when one is given: later articles are unseen.
+
+        The bound narrows the scope before searching (a filter after it would leave too few
+        passages when most of the archive is newer); undated articles fail it, as they fail
+        `before`: they cannot be placed on or before the day.
+        """
+        if self.now is None:
+            return self.filters
+        end = datetime.combine(self.now, time.max, tzinfo=UTC)
+        before = min(self.filters.before, end) if self.filters.before else end
+        return replace(self.filters, before=before)
 
     @classmethod
     def check(cls, question: object, k: object = 5, **options: object) -> Request:

@@ -175,6 +175,7 @@ def test_an_answer_with_a_timeline_matches_the_spec(web_index, fake_embedder):
                     Dated("$2 billion", "2018-04-03", 1, True),
                 ),
                 period=Period(date(2018, 1, 1), date(2018, 12, 31), "in 2018", False),
+                as_of="2018-12-31",
             )
 
     app = create_app(answerer=Dating.open(web_index, fake_embedder, rerank=False, read=False))

@@ -335,8 +335,8 @@ def test_follow_a_question_and_see_its_changes(page, serve, fake_index):
 
     # Two new generations answer differently: the latest change is shown after a reload.
     app.extensions["newsqa.saved_follower"].wait(10)  # no check of its own runs meanwhile
-    _record(store, saved.id, "gen-test-1", "$2.1 billion")
-    _record(store, saved.id, "gen-test-2", "$4.8 billion")
+    _record(store, saved.id, "gen-000902", "$2.1 billion")
+    _record(store, saved.id, "gen-000903", "$4.8 billion")
     when = datetime.strptime(store.changes(saved.id)[0].time[:10], "%Y-%m-%d")
     page.reload()
     page.click("#followed summary")

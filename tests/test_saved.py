@@ -133,6 +133,17 @@ def test_two_workers_checking_one_generation_record_one_change(store):
     assert len(store.changes(saved.id)) == 1
 
 
+def test_an_older_generation_never_replaces_a_newer_answer(store):
+    saved = store.add("how much?")
+    assert store.record(saved.id, "gen-000004", _answer("how much?", "$4").to_json())[0] == (
+        "baseline"
+    )
+    # A slower worker still on gen-3 (or a baseline taken there) comes in after gen-4.
+    late = store.record(saved.id, "gen-000003", _answer("how much?", "$3").to_json())
+    assert late[0] == "skipped" and store.kept(saved.id).generation == "gen-000004"
+    assert store.changes(saved.id) == []
+
+
 def test_a_failed_ask_leaves_the_generation_unclaimed(store):
     from qa.errors import ModelMissing
 

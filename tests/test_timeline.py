@@ -104,3 +104,26 @@ def test_a_weekday_asked_before_it_comes_is_last_weeks():
     monday = date(2024, 4, 29)
     period = question_period("Who won on Friday?", monday)
     assert period is not None and period.start == date(2024, 4, 26)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What happened 3000 years ago?",  # before year 1
+        "What happened 40000 months ago?",
+        "What happened 99999999999999999999 days ago?",
+        "How big were the Cyber Monday sales?",  # a weekday in a name
+        "Which chain opened in 1500 cities?",  # a number, not a year
+    ],
+)
+def test_words_that_name_no_readable_period_give_none(question):
+    assert question_period(question, NOW) is None
+
+
+def test_next_tuesday_is_after_the_day_asked():
+    period = question_period("Who plays next Tuesday?", NOW)
+    assert period is not None and period.start == date(2024, 5, 7)
+
+
+def test_an_ago_before_year_one_resolves_to_nothing():
+    assert resolve("3000 years ago", date(2020, 1, 1)) is None

@@ -11,7 +11,6 @@ docs/operations.md ("Metrics") lists every metric.
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import time
@@ -34,6 +33,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 
 from index.settings import METRICS_PREFIX
+from index.store import generation_number
 
 if TYPE_CHECKING:
     from qa.pipeline import Answerer
@@ -117,12 +117,6 @@ def time_stages(answerer: Answerer) -> None:
         TimedStage(named.get(id(stage), type(stage).__name__.lower()), stage) for stage in stages
     )
     answerer.decision = TimedStage("decision", answerer.decision)
-
-
-def generation_number(name: str) -> int | None:
-    """Return the number of a generation's name ("gen-000003" -> 3), or None if it has none."""
-    found = re.search(r"(\d+)$", name or "")
-    return int(found.group(1)) if found else None
 
 
 def built_at(meta: dict) -> float | None:

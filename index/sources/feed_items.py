@@ -41,14 +41,13 @@ class Written:
 
 
 def feed_folder(seeds_dir: Path, url: str) -> Path:
-    """Return the folder a feed's items go to: its host, path and query as one slug."""
+    """Return the folder a feed's items go to: its host, path and query as a slug, then a hash
+    of the whole URL (two feeds whose slugs agree, http and https ones, never share one)."""
     parts = urlsplit(url)
     name = parts.netloc + parts.path + (f"?{parts.query}" if parts.query else "")
-    slug = _SLUG.sub("-", name.lower()).strip("-")
-    if len(slug) > FOLDER_CHARS:
-        digest = hashlib.sha1(url.encode("utf-8", "replace")).hexdigest()[:8]
-        slug = f"{slug[:FOLDER_CHARS].strip('-')}-{digest}"
-    return Path(seeds_dir) / FEEDS_FOLDER / (slug or "feed")
+    slug = _SLUG.sub("-", name.lower()).strip("-")[:FOLDER_CHARS].strip("-") or "feed"
+    digest = hashlib.sha1(url.encode("utf-8", "replace")).hexdigest()[:8]
+    return Path(seeds_dir) / FEEDS_FOLDER / f"{slug}-{digest}"
 
 
 def _text(value: object) -> str:

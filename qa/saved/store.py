@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index.store import generation_number
 from qa.errors import check_question
 from qa.query import Filters
 
@@ -302,8 +303,8 @@ class SavedStore:
             before = None
             if row is not None:
                 before = _kept(row)
-                if before.generation == generation:
-                    return "skipped", before
+                if _not_newer(generation, before.generation):
+                    return "skipped", before  # checked already, or a slower worker's old one
             status = "baseline"
             if before is not None:
                 changed = answer_key(before.answer) != (exact, timeline)
@@ -355,3 +356,11 @@ class SavedStore:
         )
         with self._db() as db:
             return {row["saved_id"]: _change(row) for row in db.execute(query).fetchall()}
+
+
+def _not_newer(generation: str, kept: str) -> bool:
+    """Return whether a generation is the kept one or older (never go back to an old answer)."""
+    new, old = generation_number(generation), generation_number(kept)
+    if new is None or old is None:
+        return generation == kept
+    return new <= old

@@ -63,9 +63,8 @@ class Decision:
             if e.window < len(citations)
         )
         timeline = timeline if len(timeline) > 1 else ()
-        return Answer(
-            question, citations[0].snippet, citations, None, explanation, exact, timeline, c.period
-        )
+        answer = Answer(question, citations[0].snippet, citations, None, explanation, exact)
+        return replace(answer, timeline=timeline, period=c.period, as_of=_as_of(c))
 
     def _marked(self, c: Candidates, i: int, window: Snippet) -> Snippet:
         """Highlight the span reader's answer in a window it read, else the rules' one."""
@@ -85,3 +84,12 @@ class Decision:
         if answer_kind(c.request.question) in DATES or timeline.is_relative(text):
             date = timeline.resolve(text, published.date() if published else None)
         return Exact(text, 0, found.probability if found else None, date)
+
+
+def _as_of(c: Candidates) -> str | None:
+    """Return the end of the period a question names if the answer stood by then ("in 2019":
+    2019-12-31 when the cited article is from 2019 or before), else None."""
+    period, published = c.period, c.windows[0].passage.article.date
+    if period is None or period.relative or published is None or published.date() > period.end:
+        return None
+    return period.end.isoformat()

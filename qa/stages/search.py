@@ -33,8 +33,7 @@ class Search:
         bm25 = self.retriever.bm25(text, DEPTH, c.scope) if mode != "dense" else []
         vector = self.retriever.embed(text)  # for dense search and the confidence
         dense = self.retriever.dense(vector, DEPTH, c.scope) if mode != "bm25" else []
-        lists = [_seen(r, c) for r in (bm25, dense, self._previous_article(c))]
-        lists = [r for r in lists if r]
+        lists = [r for r in (bm25, dense, self._previous_article(c)) if r]
         fused = _prefer_period(fuse(lists), c)
         head = fused[:CANDIDATES]
         rows = {p.row for p in head}
@@ -50,12 +49,6 @@ class Search:
         if c.scope.rows is not None:
             own = np.intersect1d(own, c.scope.rows)
         return self.retriever.bm25(c.query.text, DEPTH, Scope(own))
-
-
-def _seen(passages: list[Passage], c: Candidates) -> list[Passage]:
-    """Drop passages of articles published after the day asked on (the archive as it stood)."""
-    day = c.request.day
-    return [p for p in passages if p.article.date is None or p.article.date.date() <= day]
 
 
 def _prefer_period(fused: list[Passage], c: Candidates) -> list[Passage]:

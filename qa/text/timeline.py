@@ -75,7 +75,7 @@ def _relative(text: str, published: date) -> str | None:
             return (published - timedelta(days=n * (7 if unit == "week" else 1))).isoformat()
         if unit == "month":
             return _month_shift(published, -n)
-        return str(published.year - n)
+        return str(published.year - n) if published.year > n else None
     if m := _WEEKDAY.search(text):
         which, target = (m.group(1) or "").lower(), _DAYS.index(m.group(2).lower())
         delta = target - published.weekday()
@@ -125,10 +125,13 @@ def resolve(text: str, published: date | None) -> str | None:
     Calendar words with a year need no publication date; relative ones ("yesterday", "last
     week", "in March") do, and resolve to None without it.
     """
-    if published is None:
-        found = _absolute(text, date(9999, 12, 31))
-        return found if found and not found.startswith("9999") else None
-    return _relative(text, published) or _absolute(text, published)
+    try:
+        if published is None:
+            found = _absolute(text, date(9999, 12, 31))
+            return found if found and not found.startswith("9999") else None
+        return _relative(text, published) or _absolute(text, published)
+    except (ValueError, OverflowError):  # "3000 years ago": before year 1, no date to give
+        return None
 
 
 def is_relative(text: str) -> bool:
@@ -171,6 +174,9 @@ class Period:
 # A named time only counts in a question after one of these ("the 2008 earthquake" names none).
 _AS_OF = re.compile(r"\b(?:in|as of|by|during|at the end of|until|back in)\s+", re.I)
 _RECENTLY = re.compile(r"\b(recently|lately|these days)\b", re.I)
+# A weekday names a day in a question only after on/last/this/next ("Cyber Monday" does not).
+_ASKED_WEEKDAY = re.compile(r"\b(last|this|next|on)\s+(" + "|".join(_DAYS) + r")\b", re.I)
+_QUESTION_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")  # "in 1500 cities" names no year
 RECENT_DAYS = 30
 
 
@@ -191,7 +197,7 @@ def _relative_period(question: str, now: date) -> Period | None:
     """Return the period relative words in the question name, read on the day `now`."""
     if m := _RECENTLY.search(question):
         return Period(now - timedelta(days=RECENT_DAYS), now, m.group(0), True)
-    for pattern in (_PERIOD, _RELATIVE_DAY, _AGO, _WEEKDAY):
+    for pattern in (_PERIOD, _RELATIVE_DAY, _AGO, _ASKED_WEEKDAY):
         m = pattern.search(question)
         if m is None:
             continue
@@ -204,16 +210,22 @@ def _relative_period(question: str, now: date) -> Period | None:
         elif pattern is _AGO and m.group(2).lower() == "week":  # "two weeks ago": that week
             start = start - timedelta(days=start.weekday())
             end = start + timedelta(days=6)
-        elif pattern is _WEEKDAY and start > now:  # "on Tuesday", asked on a Monday: last one
-            start = end = start - timedelta(days=7)
+        elif pattern is _ASKED_WEEKDAY and start > now and m.group(1).lower() != "next":
+            start = end = start - timedelta(days=7)  # "on Tuesday", asked on a Monday: last one
         return Period(start, end, m.group(0), True)
     return None
 
 
 def question_period(question: str, now: date) -> Period | None:
     """Return the period a question names ("in 2019", "last week"...), read on the day `now`."""
-    if found := _relative_period(question, now):
-        return found
+    try:
+        return _relative_period(question, now) or _absolute_period(question, now)
+    except (ValueError, OverflowError):  # "3000 years ago": no calendar day to read it as
+        return None
+
+
+def _absolute_period(question: str, now: date) -> Period | None:
+    """Return the period calendar words after "in", "as of", "by"... name ("in June 2020")."""
     for lead in _AS_OF.finditer(question):
         rest = question[lead.end() :]
         for pattern in _PATTERNS:
@@ -221,7 +233,20 @@ def question_period(question: str, now: date) -> Period | None:
             if m is None:
                 continue
             iso = _absolute(m.group(0), now)
+            if pattern is _PATTERNS[-1] and not _QUESTION_YEAR.fullmatch(m.group(0)):
+                continue
             if iso is not None:
                 start, end = _span(iso)
                 return Period(start, end, question[lead.start() : lead.end() + m.end()], False)
     return None
+
+
+def names_a_month(text: str) -> bool:
+    """Return whether the words name a month ("September 20", "20 Sept. 2012", "March 2011")."""
+    return _PATTERNS[2].search(text) is not None
+
+
+def period_label(period: Period) -> str:
+    """Return the period's words without their lead: "in 2019" -> "2019"."""
+    m = _AS_OF.match(period.words)
+    return period.words[m.end() :] if m else period.words

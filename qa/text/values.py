@@ -1,14 +1,18 @@
 """Compare answer values as a reader would: "$2.1 billion" = "US$2.1bn" = "2.1 billion dollars".
 
 A timeline lists the distinct values that answer a question, so two wordings of one amount
-must count once and two amounts must never merge. Amounts become (currency, number); counts
-a number; anything else (names, places) the set of its words, two names being one value
-when one's words hold the other's ("Ramanathan" and "Priya Ramanathan").
+must count once and two amounts must never merge. Calendar dates become their ISO day (the
+date code of qa/text/timeline.py); amounts (currency, number), a bare number matching an
+amount of the same size; counts a number; anything else (names, places) the set of its
+words, two names being one value when one's words hold the other's ("Ramanathan" and
+"Priya Ramanathan").
 """
 
 from __future__ import annotations
 
 import re
+
+from qa.text.timeline import names_a_month, resolve
 
 _SCALE = {
     "thousand": 1e3,
@@ -46,11 +50,13 @@ _NUMBER = re.compile(
 _WORD = re.compile(r"[^\W_]+")
 _SKIP = frozenset({"the", "a", "an", "of", "and", "mr", "ms", "mrs", "dr", "about", "some"})
 
-Key = tuple  # ("amount", currency, number) | ("number", number) | ("words", frozenset)
+Key = tuple  # ("amount", cur, n) | ("number", n) | ("date", iso) | ("words", frozenset)
 
 
 def value_key(text: str) -> Key | None:
     """Return what a value means, for comparison; None if it holds no number and no word."""
+    if names_a_month(text) and (day := resolve(text, None)):
+        return ("date", day)  # "1 June 2024" is a day, not the number 1
     m = _NUMBER.search(text)
     if m:
         number = float(m.group("num").replace(",", ""))
@@ -67,4 +73,6 @@ def same_value(a: Key, b: Key) -> bool:
     """Return whether two keys name one value (a name's words may hold the other's)."""
     if a[0] == "words" and b[0] == "words":
         return a[1] <= b[1] or b[1] <= a[1]
+    if {a[0], b[0]} == {"number", "amount"}:  # "2.1 billion" and "$2.1bn": the currency unsaid
+        return a[-1] == b[-1]
     return a == b
