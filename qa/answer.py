@@ -83,6 +83,7 @@ class Dated:
     date: str  # ISO day of the earliest article that reports this value
     citation: int  # index into Answer.citations (its highlight marks these words)
     conflict: bool  # another outlet gave a different value at the same moment
+    current: bool = False  # the value of the exact answer (the one shown first)
 
     def to_json(self) -> dict:
         """Return the value as plain JSON types."""
@@ -91,6 +92,7 @@ class Dated:
             "date": self.date,
             "citation": self.citation,
             "conflict": self.conflict,
+            "current": self.current,
         }
 
 
@@ -110,14 +112,7 @@ class Answer:
 
     def timeline_entry(self) -> Dated | None:
         """Return the timeline's entry for the exact answer's value, if there is one."""
-        from qa.text.values import same_value, value_key
-
-        key = value_key(self.exact.text) if self.exact else None
-        if key is None:
-            return None
-        return next(
-            (d for d in self.timeline if (k := value_key(d.text)) and same_value(k, key)), None
-        )
+        return next((d for d in self.timeline if d.current), None)
 
     def to_json(self) -> dict:
         """Return the public JSON shape shared by `qa ask --json` and POST /api/ask."""

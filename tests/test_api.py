@@ -187,6 +187,7 @@ def test_an_answer_with_a_timeline_matches_the_spec(web_index, fake_embedder):
         "date": "2018-04-03",
         "citation": 2,
         "conflict": True,
+        "current": False,
     }
     assert body["as_of"] == "2018-12-31"
     assert body["period"] == {"start": "2018-01-01", "end": "2018-12-31", "words": "in 2018"}

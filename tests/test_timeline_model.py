@@ -55,6 +55,9 @@ def _ask(answerer, q: dict):
         assert c.date.startswith(d.date)
     dates = [d.date for d in answer.timeline]
     assert dates == sorted(dates, reverse=True), "newest first"
+    if answer.timeline:  # the exact answer's value is marked, once
+        [current] = [d for d in answer.timeline if d.current]
+        assert _same(current.text, answer.exact.text)
     return answer
 
 

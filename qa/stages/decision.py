@@ -11,6 +11,7 @@ from qa.retrieval import Retriever
 from qa.text import timeline
 from qa.text.kinds import DATES, answer_kind
 from qa.text.snippets import Snippet, SnippetScorer
+from qa.text.values import same_value, value_key
 
 # Below these the top citation is taken not to answer the question (calibrated by `qa eval`
 # on squad-dev plus off-topic questions; see docs/evaluation.md): its cross-encoder logit when
@@ -57,12 +58,7 @@ class Decision:
         if weak and not c.follow_up.keeps_topic(citations[0].article_id):
             return Answer(question, None, citations, NOT_COVERED, explanation, period=c.period)
         exact = self.exact(c, citations[0])
-        timeline = tuple(
-            Dated(e.text, e.published.date().isoformat(), e.window, e.conflict)
-            for e in c.timeline
-            if e.window < len(citations)
-        )
-        timeline = timeline if len(timeline) > 1 else ()
+        timeline = _dated(c, citations, exact)
         answer = Answer(question, citations[0].snippet, citations, None, explanation, exact)
         return replace(answer, timeline=timeline, period=c.period, as_of=_as_of(c))
 
@@ -93,3 +89,18 @@ def _as_of(c: Candidates) -> str | None:
     if period is None or period.relative or published is None or published.date() > period.end:
         return None
     return period.end.isoformat()
+
+
+def _dated(c: Candidates, citations: tuple[Citation, ...], exact: Exact | None) -> tuple:
+    """Return the timeline's values that are cited, the exact answer's marked current (none
+    below two values: a question with one answer has no timeline)."""
+    shown = value_key(exact.text) if exact else None
+    out, current = [], False
+    for e in c.timeline:
+        if e.window >= len(citations):
+            continue
+        key = value_key(e.text)
+        mine = not current and shown is not None and key is not None and same_value(key, shown)
+        current = current or mine
+        out.append(Dated(e.text, e.published.date().isoformat(), e.window, e.conflict, mine))
+    return tuple(out) if len(out) > 1 else ()

@@ -188,11 +188,6 @@ function renderExact(exact, asOf) {
   return line;
 }
 
-function sameWords(a, b) {
-  const norm = (s) => String(s).toLowerCase().replace(/\s+/g, " ").trim();
-  return norm(a) === norm(b);
-}
-
 // Under the exact answer, the other values the articles gave (like `qa ask`): either
 // "Sources differ: 120,000 (Juniper Halsey) · 45,000 (…)", or "Earlier: $2.1 billion — 3 Apr
 // 2018 · …" and, for a past period, "Later: …". Each value shows its citation when clicked.
@@ -202,7 +197,6 @@ function renderTimeline(response, showCitation) {
   );
   if (!timeline.length) return null;
   const citations = response.citations;
-  const exact = response.exact;
 
   const value = (entry) => {
     if (!citations[entry.citation]) return el("span", "tl-value", entry.text);
@@ -239,11 +233,8 @@ function renderTimeline(response, showCitation) {
     );
     return box;
   }
-  // The exact answer's own entry is not repeated: the same words, else the same citation.
-  const top = exact
-    ? timeline.find((d) => sameWords(d.text, exact.text)) ||
-      timeline.find((d) => d.citation === exact.citation)
-    : undefined;
+  // The exact answer's own entry (the server marks it `current`) is not repeated.
+  const top = timeline.find((d) => d.current === true);
   const dated = (d) => ` — ${showDate(d.date)}`;
   const earlier = timeline.filter((d) => d !== top && (!top || d.date <= top.date));
   const later = timeline.filter((d) => top && d !== top && d.date > top.date);
