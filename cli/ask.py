@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from cli.common import QAError, backend_of, core_errors, embedder_of, index_option, settings_of
+from cli.common import (
+    QAError,
+    backend_of,
+    core_errors,
+    embedder_of,
+    filter_options,
+    index_option,
+    settings_of,
+)
 from qa.query import MAX_K, MODES
 
 
@@ -35,9 +43,7 @@ from qa.query import MAX_K, MODES
     show_default=True,
     help="Retrieval: BM25 and dense fused, or one of them.",
 )
-@click.option("--after", help="Only articles dated on or after this day (YYYY-MM-DD).")
-@click.option("--before", help="Only articles dated on or before this day (YYYY-MM-DD).")
-@click.option("--author", help="Only articles by this author.")
+@filter_options
 @click.option("--now", help="Ask as on this day (YYYY-MM-DD): later articles are unseen.")
 @click.pass_context
 def ask_cmd(

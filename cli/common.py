@@ -87,3 +87,11 @@ def embedder_of(ctx: click.Context):
 
         ctx.obj["embedder"] = configured_embedder(settings_of(ctx))
     return ctx.obj["embedder"]
+
+
+def filter_options(command):  # noqa: ANN001, ANN201 - a click command
+    """Add --after, --before and --author (the answer's filters) to a command."""
+    day = "this day (YYYY-MM-DD)"
+    command = click.option("--author", help="Only articles by this author.")(command)
+    command = click.option("--before", help=f"Only articles dated on or before {day}.")(command)
+    return click.option("--after", help=f"Only articles dated on or after {day}.")(command)

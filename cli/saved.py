@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from cli.common import QAError, backend_of, core_errors, embedder_of, index_option, settings_of
+from cli.common import (
+    QAError,
+    backend_of,
+    core_errors,
+    embedder_of,
+    filter_options,
+    index_option,
+    settings_of,
+)
 
 
 @click.group("saved")
@@ -38,9 +46,7 @@ def _answerer(ctx: click.Context, index_dir: Path):  # noqa: ANN202 - a qa.pipel
 @saved_cmd.command("add")
 @click.argument("question")
 @index_option
-@click.option("--after", help="Only articles dated on or after this day (YYYY-MM-DD).")
-@click.option("--before", help="Only articles dated on or before this day (YYYY-MM-DD).")
-@click.option("--author", help="Only articles by this author.")
+@filter_options
 @click.pass_context
 def add_cmd(
     ctx: click.Context,
