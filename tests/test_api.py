@@ -134,10 +134,20 @@ def test_now_is_the_day_asked_on(call):
         "/api/ask",
         json={"question": "what did Alibaba invest this week?", "now": "2012-10-01"},
     )
-    assert week["period"] == {"start": "2012-10-01", "end": "2012-10-07", "words": "this week"}
+    assert week["period"] == {
+        "start": "2012-10-01",
+        "end": "2012-10-07",
+        "words": "this week",
+        "label": "this week",
+    }
     assert week["as_of"] is None
     _, then = call("POST", "/api/ask", json={"question": "what did Alibaba invest in 2012?"})
-    assert then["period"] == {"start": "2012-01-01", "end": "2012-12-31", "words": "in 2012"}
+    assert then["period"] == {
+        "start": "2012-01-01",
+        "end": "2012-12-31",
+        "words": "in 2012",
+        "label": "2012",
+    }
     assert then["as_of"] == "2012-12-31"
     for empty in (None, ""):  # today, as without the field
         response, _ = call(
@@ -190,7 +200,12 @@ def test_an_answer_with_a_timeline_matches_the_spec(web_index, fake_embedder):
         "current": False,
     }
     assert body["as_of"] == "2018-12-31"
-    assert body["period"] == {"start": "2018-01-01", "end": "2018-12-31", "words": "in 2018"}
+    assert body["period"] == {
+        "start": "2018-01-01",
+        "end": "2018-12-31",
+        "words": "in 2018",
+        "label": "2018",
+    }
     broken = {**body, "timeline": [{"text": "$4.8 billion", "date": "June 2019", "citation": 0}]}
     schema = SPEC["paths"]["/api/ask"]["post"]["responses"]["200"]["content"]
     validator = Draft202012Validator(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.text.values import same_value, value_key
+from qa.text.values import same_text
 
 pytestmark = pytest.mark.model
 
@@ -25,11 +25,6 @@ QUESTIONS = [
     for line in (DATA / "questions.jsonl").read_text(encoding="utf-8").splitlines()
     if line.strip()
 ]
-
-
-def _same(a: str, b: str) -> bool:
-    ka, kb = value_key(a), value_key(b)
-    return ka is not None and kb is not None and same_value(ka, kb)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +52,7 @@ def _ask(answerer, q: dict):
     assert dates == sorted(dates, reverse=True), "newest first"
     if answer.timeline:  # the exact answer's value is marked, once
         [current] = [d for d in answer.timeline if d.current]
-        assert _same(current.text, answer.exact.text)
+        assert same_text(current.text, answer.exact.text)
     return answer
 
 
@@ -70,12 +65,12 @@ def _cases(case: str) -> list[dict]:
 @pytest.mark.parametrize("q", _cases("current"), ids=lambda q: q["id"])
 def test_no_time_named_gets_the_newest_value_and_every_earlier_one_dated(answerer, q):
     answer = _ask(answerer, q)
-    assert any(_same(answer.exact.text, a) for a in q["answers"]), answer.exact.text
+    assert any(same_text(answer.exact.text, a) for a in q["answers"]), answer.exact.text
     listed = {(d.date, d.text) for d in answer.timeline}
     missing = [
         g
         for g in q["timeline"]
-        if not any(d == g["date"] and _same(t, g["text"]) for d, t in listed)
+        if not any(d == g["date"] and same_text(t, g["text"]) for d, t in listed)
     ]
     assert len(missing) <= 1, f"values not in the timeline: {missing}"  # see docs/evaluation.md
     assert answer.timeline[0].date == q["timeline"][0]["date"]
@@ -84,7 +79,7 @@ def test_no_time_named_gets_the_newest_value_and_every_earlier_one_dated(answere
 @pytest.mark.parametrize("q", _cases("then"), ids=lambda q: q["id"])
 def test_a_named_year_gets_the_value_then(answerer, q):
     answer = _ask(answerer, q)
-    assert any(_same(answer.exact.text, a) for a in q["answers"]), answer.exact.text
+    assert any(same_text(answer.exact.text, a) for a in q["answers"]), answer.exact.text
     assert answer.to_json()["as_of"] == q["as_of"]
     assert answer.timeline, "the other values are listed too"
 
@@ -93,7 +88,7 @@ def test_outlets_that_disagree_are_both_marked(answerer):
     (q,) = _cases("conflict")
     answer = _ask(answerer, q)
     marked = [d.text for d in answer.timeline if d.conflict]
-    assert all(any(_same(m, a) for m in marked) for a in q["answers"]), marked
+    assert all(any(same_text(m, a) for m in marked) for a in q["answers"]), marked
 
 
 @pytest.mark.parametrize("q", _cases("relative"), ids=lambda q: q["id"])

@@ -14,12 +14,7 @@ from collections.abc import Sequence
 
 from qa.answer import Answer
 from qa.evaluation.metrics import exact_scores
-from qa.text.values import same_value, value_key
-
-
-def _same(a: str, b: str) -> bool:
-    ka, kb = value_key(a), value_key(b)
-    return ka is not None and kb is not None and same_value(ka, kb)
+from qa.text.values import same_text
 
 
 def judge(answer: Answer, q: dict) -> dict:
@@ -28,14 +23,16 @@ def judge(answer: Answer, q: dict) -> dict:
     right = exact_scores(exact, q["answers"])[1] >= 0.5  # "Ms Ramanathan" for Priya Ramanathan
     gold = q.get("timeline") or []
     shown = answer.timeline
-    found = sum(any(_same(d.text, g["text"]) and d.date == g["date"] for d in shown) for g in gold)
-    correct = sum(
-        any(_same(d.text, g["text"]) and d.date == g["date"] for g in gold) for d in shown
-    )
+
+    def hit(d, g: dict) -> bool:  # noqa: ANN001 - a Dated value: the same value, the same day
+        return same_text(d.text, g["text"]) and d.date == g["date"]
+
+    found = sum(any(hit(d, g) for d in shown) for g in gold)
+    correct = sum(any(hit(d, g) for g in gold) for d in shown)
     case = q["case"]
     if case == "conflict":
         marked = [d for d in shown if d.conflict]
-        held = all(any(_same(d.text, a) for d in marked) for a in q["answers"])
+        held = all(any(same_text(d.text, a) for d in marked) for a in q["answers"])
     elif case == "control":
         held = right and not shown
     else:

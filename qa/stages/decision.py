@@ -11,7 +11,7 @@ from qa.retrieval import Retriever
 from qa.text import timeline
 from qa.text.kinds import DATES, answer_kind
 from qa.text.snippets import Snippet, SnippetScorer
-from qa.text.values import same_value, value_key
+from qa.text.values import same_text
 
 # Below these the top citation is taken not to answer the question (calibrated by `qa eval`
 # on squad-dev plus off-topic questions; see docs/evaluation.md): its cross-encoder logit when
@@ -94,13 +94,11 @@ def _as_of(c: Candidates) -> str | None:
 def _dated(c: Candidates, citations: tuple[Citation, ...], exact: Exact | None) -> tuple:
     """Return the timeline's values that are cited, the exact answer's marked current (none
     below two values: a question with one answer has no timeline)."""
-    shown = value_key(exact.text) if exact else None
     out, current = [], False
     for e in c.timeline:
         if e.window >= len(citations):
             continue
-        key = value_key(e.text)
-        mine = not current and shown is not None and key is not None and same_value(key, shown)
+        mine = not current and exact is not None and same_text(e.text, exact.text)
         current = current or mine
         out.append(Dated(e.text, e.published.date().isoformat(), e.window, e.conflict, mine))
     return tuple(out) if len(out) > 1 else ()

@@ -167,8 +167,13 @@ class Period:
         return self.start <= day <= self.end
 
     def to_json(self) -> dict:
-        """Return the period as plain JSON types."""
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "words": self.words}
+        """Return the period as plain JSON types ("label": the words without their lead)."""
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "words": self.words,
+            "label": period_label(self),
+        }
 
 
 # A named time only counts in a question after one of these ("the 2008 earthquake" names none).

@@ -76,3 +76,9 @@ def same_value(a: Key, b: Key) -> bool:
     if {a[0], b[0]} == {"number", "amount"}:  # "2.1 billion" and "$2.1bn": the currency unsaid
         return a[-1] == b[-1]
     return a == b
+
+
+def same_text(a: str, b: str) -> bool:
+    """Return whether two wordings name one value ("$2.1 billion" and "US$2.1bn")."""
+    ka, kb = value_key(a), value_key(b)
+    return ka is not None and kb is not None and same_value(ka, kb)

@@ -168,15 +168,12 @@ function showDate(iso) {
   return day ? `${day} ${name} ${year}` : `${name} ${year}`;
 }
 
-// The words that open a period the question names: "in 2018" is shown "as of 2018".
-const PERIOD_LEAD = /^(?:in|as of|by|during|at the end of|until|back in)\s+/i;
-
 function asOfLabel(response) {
-  // "as of 2018" when the answer stands as of a named period, else null
+  // "as of 2018" when the answer stands as of a named period (the server's label), else null
   if (typeof response.as_of !== "string" || !response.as_of) return null;
   const period = response.period;
-  const words = period && typeof period.words === "string" ? period.words.trim() : "";
-  return `as of ${words.replace(PERIOD_LEAD, "") || showDate(response.as_of)}`;
+  const label = period && typeof period.label === "string" ? period.label.trim() : "";
+  return `as of ${label || showDate(response.as_of)}`;
 }
 
 function renderExact(exact, asOf) {
