@@ -270,8 +270,10 @@ class Server:
         flags: Sequence[str] = (),
         repo: Path = REPO,
         env: dict[str, str] | None = None,
+        command: Sequence[str] | None = None,
     ) -> None:
         self.index_dir, self.workers, self.flags = index_dir, workers, list(flags)
+        self.command = list(command or [str(Path(sys.executable).parent / "qa")])
         self.repo, self.env = Path(repo), dict(env or {})  # another checkout's code, e.g.
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
@@ -279,7 +281,7 @@ class Server:
 
     def __enter__(self) -> Server:
         cmd = [
-            str(Path(sys.executable).parent / "qa"),
+            *self.command,
             "serve",
             "--index",
             str(self.index_dir),

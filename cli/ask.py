@@ -95,8 +95,13 @@ def ask_cmd(
             a, b = c.highlight
             text = text[:a] + click.style(text[a:b], bold=True, underline=True) + text[b:]
         click.echo(f"[{n}] {text}")
+        title = c.title
+        if c.title_highlight:  # the answer is quoted from the headline
+            a, b = c.title_highlight
+            title = title[:a] + click.style(title[a:b], bold=True, underline=True) + title[b:]
         click.echo(
-            click.style(f"    {c.title} — {c.author}, {(c.date or '')[:10]} — {c.url}", dim=True)
+            f"    {title}"
+            + click.style(f" — {c.author}, {(c.date or '')[:10]} — {c.url}", dim=True)
         )
 
 

@@ -146,6 +146,20 @@ def pack_sentences(
     return windows
 
 
+# Recorded in each generation's meta.json: a build reuses vectors only from a generation that
+# embedded the same text (before this, chunks were embedded without their headline).
+INDEXED_TEXT = "headline+chunk"
+
+
+def indexed_text(title: str, chunk: str) -> str:
+    """Return what search sees of a chunk: its article's headline, then the chunk's words.
+
+    A headline often names what the body only calls "the company"; with it in every chunk's
+    vector and BM25 terms, a question naming the company finds the passage about it.
+    """
+    return f"{title}\n{chunk}" if title else chunk
+
+
 def chunk_text(article_id: str, text: str, max_chars: int = MAX_CHARS) -> list[Chunk]:
     """Cut one article's text into chunks that remember their offsets."""
     windows = pack_sentences(split_sentences(text), max_chars)

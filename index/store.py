@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from index.articles import Article
-from index.chunking import Chunk
+from index.chunking import INDEXED_TEXT, Chunk, indexed_text
 from index.corpus import CORPUS_DIR, Corpus, DiskCorpus, write_corpus
 from index.corpus_views import ArticleView, ChunkView, RowsView
 from index.errors import IndexFormatError, IndexNotFound
@@ -141,11 +141,15 @@ def _write_generation(
     stored, stale = backend.write(
         folder, {a.id: a for a in articles}, chunks, vectors, model, previous
     )
-    Lexical.build([c.text for c in chunks]).save(folder / LEXICAL_DIR)
+    titles = {a.id: a.title for a in articles}
+    Lexical.build([indexed_text(titles[c.article_id], c.text) for c in chunks]).save(
+        folder / LEXICAL_DIR
+    )
     write_corpus(folder, articles, chunks)
     meta = {
         "format": FORMAT_VERSION,
         "model": model,
+        "text": INDEXED_TEXT,
         "dim": int(vectors.shape[1]) if vectors.ndim == 2 else 0,
         "built": datetime.now().astimezone().isoformat(timespec="seconds"),
         "articles": len(articles),

@@ -24,6 +24,7 @@ class Citation:
     highlight: tuple[int, int] | None
     article_id: str
     chunk_id: str
+    title_highlight: tuple[int, int] | None = None  # the answer quoted from the headline
 
     @classmethod
     def from_snippet(cls, snippet: Snippet) -> Citation:
@@ -41,6 +42,7 @@ class Citation:
             highlight=snippet.highlight,
             article_id=article.id,
             chunk_id=snippet.passage.chunk.id,
+            title_highlight=snippet.title_highlight,
         )
 
     def to_json(self) -> dict:
@@ -57,6 +59,7 @@ class Citation:
             "highlight": list(self.highlight) if self.highlight else None,
             "article_id": self.article_id,
             "chunk_id": self.chunk_id,
+            "title_highlight": list(self.title_highlight) if self.title_highlight else None,
         }
 
 

@@ -17,6 +17,7 @@ from index.settings import Settings
 from index.store import Index, load_index
 from index.stores.base import EVERYTHING, Scope, StoreBackend
 from qa.answer import Answer
+from qa.answer_cache import ANSWERS, AnswerCache
 from qa.candidates import Candidates
 from qa.cross_encoder import CrossEncoder
 from qa.followup import FollowUp, resolve
@@ -61,6 +62,7 @@ class Answerer:
         reader_dir: Path | None = None,
         read: bool = True,
         threads: int = 0,
+        answers: int = ANSWERS,
     ) -> None:
         if index.meta.get("model") != embedder.name:
             raise IndexFormatError(
@@ -82,6 +84,7 @@ class Answerer:
         self.timing = Timing(self.extraction)
         self.decision = Decision(self.scorer, self.retriever)
         self.stages = (self.search, self.selection, self.reranking, self.extraction, self.timing)
+        self.answers = AnswerCache(answers)  # this generation's answers, by request and day
 
     @classmethod
     def open(
@@ -142,7 +145,13 @@ class Answerer:
             explain=explain,
             now=now,
         )
+        return self.answers.get(request) or self.answer(request)
+
+    def answer(self, request: Request) -> Answer:
+        """Run the request through the stages and decide (then keep the answer for repeats)."""
         c = self.candidates(request)
         for stage in self.stages:
             c = stage(c)
-        return self.decision(c)
+        answer = self.decision(c)
+        self.answers.put(request, answer)
+        return answer

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from index.articles import Article
-from index.chunking import Chunk
+from index.chunking import Chunk, indexed_text
 from qa.retrieval import Passage
 from qa.stages.extraction import W_TYPED_SPAN, Extraction
 from qa.text.kinds import answer_kind
@@ -23,14 +24,19 @@ class Span:
     probability: float
 
 
-def _window(text: str) -> Snippet:
-    article = Article("a", "a.txt", "Aliyun abroad", None, "", "", text, "h")
+TITLE = "Aliyun abroad"
+
+
+def _window(text: str, title: str = TITLE) -> Snippet:
+    article = Article("a", "a.txt", title, None, "", "", text, "h")
     passage = Passage(Chunk("a#0", "a", text, 0, len(text)), article, 1.0, 0)
     return Snippet(passage, 0, len(text), 1.0, None)
 
 
-def _span(words: str, probability: float, text: str = TEXT) -> Span:
-    start = text.index(words)
+def _span(words: str, probability: float, text: str = TEXT, title: str = TITLE) -> Span:
+    """Return a span as the reader gives it: offsets into the headline, a line break, the text."""
+    read = indexed_text(title, text)
+    start = read.index(words, len(title) + 1 if words not in title else 0)
     return Span(start, start + len(words), words, probability)
 
 
@@ -53,3 +59,50 @@ def test_a_span_never_runs_into_the_next_sentence():
     text = "The founder is Jack Ma. TechInAsia first reported it."
     spans = [_span("Jack Ma. TechInAsia", 0.9, text)]
     assert _chosen(spans, text, "who is the founder?") == "Jack Ma"
+
+
+class RecordingReader:
+    """A span reader that proposes given words in every passage and records what it read."""
+
+    def __init__(self, words: str) -> None:
+        self.words, self.read = words, []
+
+    def spans(self, question: str, passages, top: int = 3) -> list[list[Span]]:
+        self.read += list(passages)
+        return [
+            [_span(self.words, 0.9, p.split("\n", 1)[1], p.split("\n", 1)[0])] for p in passages
+        ]
+
+
+def _read(words: str, title: str, text: str, question: str):
+    reader = RecordingReader(words)
+    window = _window(text, title)
+    c = SimpleNamespace(
+        query=SimpleNamespace(text=question), request=SimpleNamespace(question=question)
+    )
+    return reader, window, Extraction(answer_kind, reader).read_windows(c, [window])[0]
+
+
+def test_the_reader_reads_the_headline_with_each_window():
+    reader, window, found = _read("Singapore", TITLE, TEXT, QUESTION)
+    assert reader.read == [f"{TITLE}\n{TEXT}"]
+    assert not found.headline and window.text[found.start : found.end] == "Singapore"
+
+
+def test_an_answer_in_the_headline_is_quoted_from_the_headline():
+    from qa.answer import Citation
+    from qa.stages.decision import Decision
+
+    title, text = "Zorblax cuts 300 jobs", "The company said the cuts would come this quarter."
+    _, window, found = _read("Zorblax", title, text, "Which company cut jobs?")
+    assert found.headline and title[found.start : found.end] == "Zorblax"
+    c = SimpleNamespace(
+        found=(found,),
+        windows=(window,),
+        request=SimpleNamespace(question="Which company cut jobs?"),
+    )
+    decision = Decision(None, None)
+    citation = Citation.from_snippet(decision._marked(c, 0, window))
+    assert citation.title_highlight == (0, 7) and citation.highlight is None
+    assert citation.to_json()["title_highlight"] == [0, 7]
+    assert decision.exact(c, citation).text == "Zorblax"

@@ -531,7 +531,7 @@ Given a question and a passage, predicts the start and end token of the answer s
 - **Training data**: SQuAD v1.1 train (`shared/train/squad-train`, 442 articles; CC BY-SA 4.0,
   Wikipedia passages), {n_train} questions, {info["windows"]} windows. Answers carry no
   character offsets there: the answer is its first occurrence in the gold paragraph.
-- **Validation**: all of SQuAD v1.1 dev (`shared/eval/squad-dev`, 48 articles, {n_valid}
+- **Validation**: all of SQuAD v1.1 dev (`shared/eval/squad-dev`, 24 articles, {n_valid}
   questions), none of whose articles is in the training data (checked by the script).
 - **Licence of this model**: derived from Apache-2.0 weights and CC BY-SA 4.0 data.
 

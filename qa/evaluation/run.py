@@ -92,10 +92,11 @@ def first_hit(answer: Answer, golds: list[str]) -> int | None:
 
 def highlight_hit(answer: Answer, golds: list[str]) -> bool:
     """Return whether the top citation's highlight and a gold answer contain one another."""
-    if not answer.citations or not answer.citations[0].highlight:
+    top = answer.citations[0] if answer.citations else None
+    if top is None or not (top.highlight or top.title_highlight):
         return False
-    a, b = answer.citations[0].highlight
-    marked = normalize(answer.citations[0].snippet[a:b])
+    a, b = top.title_highlight or top.highlight
+    marked = normalize(top.title[a:b] if top.title_highlight else top.snippet[a:b])
     return any(contains(marked, g) or contains(g, marked) for g in (normalize(x) for x in golds))
 
 

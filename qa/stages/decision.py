@@ -65,15 +65,20 @@ class Decision:
     def _marked(self, c: Candidates, i: int, window: Snippet) -> Snippet:
         """Highlight the span reader's answer in a window it read, else the rules' one."""
         found = c.found[i] if i < len(c.found) else None
+        if found is not None and found.headline:  # the headline answers; the window is context
+            return replace(window, highlight=None, title_highlight=(found.start, found.end))
         if found is not None:
             return replace(window, highlight=(found.start, found.end))
         return self.scorer.mark(c.request.question, window, c.query.text)
 
     def exact(self, c: Candidates, top: Citation) -> Exact | None:
         """Return the words the top citation highlights, with a date grounded if they are one."""
-        if top.highlight is None:
+        if top.title_highlight is not None:
+            text = top.title[top.title_highlight[0] : top.title_highlight[1]]
+        elif top.highlight is not None:
+            text = top.snippet[top.highlight[0] : top.highlight[1]]
+        else:
             return None
-        text = top.snippet[top.highlight[0] : top.highlight[1]]
         found = c.found[0] if c.found else None
         published = c.windows[0].passage.article.date
         date = None

@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
-from index.chunking import split_sentences
+from index.chunking import indexed_text, split_sentences
 from qa.candidates import Candidates
 from qa.text.snippets import Snippet
 from qa.text.spans import find_spans
@@ -52,6 +52,7 @@ class Found:
     end: int
     probability: float
     typed: bool  # of the kind the question asks for
+    headline: bool = False  # the words are in the article's headline (offsets into the title)
 
 
 class Extraction:
@@ -100,7 +101,9 @@ class Extraction:
         """Return the reader's answer in each window (None where it finds no span)."""
         question = c.query.text  # a follow-up is read as resolved ("when did Alibaba invest?")
         kind = self._kind_of(c.request.question)
-        read = self.reader.spans(question, [w.text for w in windows], top=SPANS_EACH)
+        # The headline is text too: it often names what the window calls "the company".
+        passages = [indexed_text(w.passage.article.title, w.text) for w in windows]
+        read = self.reader.spans(question, passages, top=SPANS_EACH)
         return [
             self._best(w, spans, kind, c.request.question) if spans else None
             for w, spans in zip(windows, read, strict=True)
@@ -114,8 +117,13 @@ class Extraction:
     @staticmethod
     def _found(window: Snippet, span: SpanLike, kind: str | None, question: str) -> Found:
         """Describe a span, kept inside one sentence; typed if it is mostly of the wanted kind."""
-        text = window.text
-        start, end = span.start, span.end
+        title = window.passage.article.title
+        shift = len(indexed_text(title, ""))  # the reader read the headline first (+ "\n")
+        headline = span.start < shift
+        if headline:
+            text, start, end = title, span.start, min(span.end, len(title))
+        else:
+            text, start, end = window.text, span.start - shift, span.end - shift
         for a, b in split_sentences(text):
             if a <= start < b:  # "Jack Ma. TechInAsia": an answer never runs into the next one
                 end = min(end, b)
@@ -124,4 +132,4 @@ class Extraction:
             end -= 1
         words = text[start:end]
         typed = any((b - a) >= 0.6 * len(words) for a, b in find_spans(words, kind, question))
-        return Found(start, end, span.probability, typed)
+        return Found(start, end, span.probability, typed, headline)

@@ -37,6 +37,7 @@ class Snippet:
     end: int
     score: float
     highlight: tuple[int, int] | None  # relative to the snippet
+    title_highlight: tuple[int, int] | None = None  # answer words in the headline instead
 
     @property
     def text(self) -> str:

@@ -118,7 +118,10 @@ function renderMeta(citation) {
 function renderSource(citation, index) {
   const source = el("div", "source");
   const href = safeUrl(citation.url);
-  const title = href ? el("a", "title", citation.title) : el("span", "title", citation.title);
+  const title = href ? el("a", "title") : el("span", "title");
+  // The answer may be quoted from the headline: mark it there, as in a snippet.
+  const th = Array.isArray(citation.title_highlight) ? citation.title_highlight : [null, null];
+  appendMarked(title, citation.title, th[0], th[1], "hl");
   if (href) {
     title.href = href;
     title.target = "_blank";

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from index.articles import Article
-from index.chunking import Chunk
+from index.chunking import INDEXED_TEXT, Chunk
 from index.errors import StoreUnavailable
 from index.stores.milvus.engine import (
     COLLECTION,
@@ -41,8 +41,10 @@ ROW_KEYS = 2  # version of `row_key`, recorded in meta.json and checked on load
 
 def row_key(chunk: Chunk, article: Article, model: str) -> str:
     """Name a chunk's row by what it contains and which model embedded it, so changed text or
-    a new model of the same dimension never reuses a key (and never keeps the old vector)."""
-    return hashlib.sha1(f"{model}\0{chunk.id}\0{article.content_hash}".encode()).hexdigest()
+    a new model of the same dimension never reuses a key (and never keeps the old vector);
+    INDEXED_TEXT too, so rows embedded without their headline are replaced."""
+    key = f"{model}\0{INDEXED_TEXT}\0{chunk.id}\0{article.content_hash}"
+    return hashlib.sha1(key.encode()).hexdigest()
 
 
 def timestamp(date: datetime | None) -> int:

@@ -1,0 +1,182 @@
+"""Whole-pipeline latency and throughput over HTTP, this checkout beside a baseline commit.
+
+Both servers run at once (`qa serve` defaults: two gunicorn workers, full pipeline) on the
+same machine; one client asks the same questions of each in turn (A, B, A, B...), so a load
+spike hits both alike, and the table prints the ratios. The baseline is `git archive`d into
+var/bench/baseline-<commit> and builds its own index of the default corpus with its own code;
+at 100k chunks both serve the same synthetic index (bench/common.py). Throughput: 2 and 8
+polite clients for --seconds each, one server at a time. Per-stage times of this checkout come
+from its GET /metrics (newsqa_stage_seconds), counted during the latency rounds.
+
+    .venv/bin/python -m bench.latency [--baseline b8e3bee] [--sizes real,100000] [--rounds 3]
+        [--seconds 20] [--env NEWSQA_THREADS=2]   # --env: for this checkout's server only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import (
+    QUESTIONS,
+    REPO,
+    SEEDS,
+    VAR,
+    Server,
+    get,
+    machine_note,
+    percentiles,
+    post,
+    real_index,
+    say,
+    synthetic_index,
+    table,
+)
+from bench.serve import load
+
+_STAGE = re.compile(r'^newsqa_stage_seconds_(sum|count)\{stage="(\w+)"\} (\S+)$', re.M)
+
+
+def checkout(commit: str) -> Path:
+    """Return a plain copy of commit's tree under var/bench (made once)."""
+    folder = VAR / f"baseline-{commit}"
+    if not (folder / "pyproject.toml").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "archive", commit], cwd=REPO, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def entry(repo: Path) -> list[str]:
+    """Return the command that runs that checkout's `qa` (before #22 it lived in qa/cli.py)."""
+    module = "cli.main" if (repo / "cli" / "main.py").exists() else "qa.cli"
+    return [
+        sys.executable,
+        "-c",
+        f"import sys; sys.argv[0] = 'qa'; from {module} import main; main()",
+    ]
+
+
+def baseline_index(repo: Path) -> Path:
+    """Return the default corpus indexed by the baseline's own code (built once)."""
+    folder = repo / "var" / "bench-index"
+    if not (folder / "current").exists():
+        env = {"PYTHONPATH": str(repo), "HF_HUB_OFFLINE": "1"}
+        command = [*entry(repo), "index", "--seeds", str(SEEDS), "--index", str(folder)]
+        subprocess.run(command, cwd=repo, env={**os.environ, **env}, check=True)
+    return folder
+
+
+def stage_seconds(port: int) -> dict[str, tuple[float, float]]:
+    """Return each stage's (seconds, runs) summed over the server's workers so far."""
+    status, body = get(port, "/metrics")
+    if status != 200:
+        return {}
+    out: dict[str, list[float]] = {}
+    for kind, stage, value in _STAGE.findall(body.decode()):
+        out.setdefault(stage, [0.0, 0.0])[kind == "count"] += float(value)
+    return {s: (v[0], v[1]) for s, v in out.items()}
+
+
+def interleaved(servers: dict[str, Server], rounds: int) -> dict[str, list[float]]:
+    """Ask every question of each server in turn; return latencies in ms by server."""
+    ms: dict[str, list[float]] = {name: [] for name in servers}
+    for _ in range(rounds):
+        for question in QUESTIONS:
+            for name, server in servers.items():
+                started = time.perf_counter()
+                status, body = post(server.port, "/api/ask", {"question": question})
+                ms[name].append(1000 * (time.perf_counter() - started))
+                if status != 200 or "citations" not in json.loads(body):
+                    raise RuntimeError(f"{name}: {status} {body[:200]!r}")
+    return ms
+
+
+def warm(server: Server) -> None:
+    """Answer a few questions from two clients at once, so both workers loaded their models."""
+    load(server, 3.0, 2)
+
+
+def run_size(size: str, repo: Path, rounds: int, seconds: float, env: dict) -> dict:
+    """Measure one index size: latency rows, throughput rows, stage times."""
+    if size == "real":
+        mine, theirs = real_index(), baseline_index(repo)
+    else:
+        mine = theirs = synthetic_index(int(size))[0]
+    with (
+        Server(mine, workers=2, env=env) as now,
+        Server(theirs, workers=2, repo=repo, command=entry(repo)) as before,
+    ):
+        servers = {"this": now, "baseline": before}
+        for server in servers.values():
+            warm(server)
+        stages_before = stage_seconds(now.port)
+        ms = interleaved(servers, rounds)
+        stages_after = stage_seconds(now.port)
+        rates = {}
+        for clients in (2, 8):
+            for name, server in servers.items():
+                ok, errors, lat = load(server, seconds, clients)
+                rates[(name, clients)] = (ok / seconds, errors, percentiles(lat)[0] if lat else 0)
+    stages = {
+        s: 1000
+        * (stages_after[s][0] - stages_before.get(s, (0, 0))[0])
+        / max(1.0, stages_after[s][1] - stages_before.get(s, (0, 0))[1])
+        for s in stages_after
+    }
+    return {"ms": ms, "rates": rates, "stages": stages}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", default="b8e3bee")
+    parser.add_argument("--sizes", default="real,100000")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--env", action="append", default=[], help="K=V for this checkout")
+    args = parser.parse_args()
+    env = dict(pair.split("=", 1) for pair in args.env)
+    repo = checkout(args.baseline)
+    say(f"# this checkout {env or ''} beside {args.baseline} ({machine_note()})")
+    latency, throughput, stages = [], [], []
+    for size in args.sizes.split(","):
+        result = run_size(size, repo, args.rounds, args.seconds, env)
+        p = {name: percentiles(ms) for name, ms in result["ms"].items()}
+        n = len(result["ms"]["this"])
+        latency.append(
+            [size, n, p["baseline"][0], p["this"][0], p["this"][0] / p["baseline"][0],
+             p["baseline"][1], p["this"][1]]
+        )  # fmt: skip
+        for clients in (2, 8):
+            old, new = result["rates"][("baseline", clients)], result["rates"][("this", clients)]
+            throughput.append(
+                [size, clients, old[0], new[0], new[0] / old[0] if old[0] else float("nan"),
+                 old[1], new[1], old[2], new[2]]
+            )  # fmt: skip
+        stages += [[size, s, ms] for s, ms in sorted(result["stages"].items())]
+        say(f"  {size} done")
+    table(
+        f"one client, questions interleaved between the servers: ms ({args.baseline} = baseline)",
+        ["index", "asks each", "base p50", "this p50", "ratio", "base p90", "this p90"],
+        latency,
+    )
+    table(
+        f"polite clients for {args.seconds:g} s each: answers/s (errors), p50 ms",
+        ["index", "clients", "base /s", "this /s", "ratio", "base err", "this err",
+         "base p50", "this p50"],
+        throughput,
+    )  # fmt: skip
+    table("this checkout, mean ms per stage (GET /metrics) during the latency rounds",
+          ["index", "stage", "ms"], stages)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
