@@ -1,7 +1,8 @@
 """Prometheus metrics: GET /metrics in the text format, one view over every gunicorn worker.
 
 Requests, stage latencies, shed questions and queue waits are counted where they happen
-(this module's hooks, the timed stages below, web/gate.py). The index's generation and age and
+(this module's hooks, the timed stages below, web/gate.py; questions the worker's main loop
+refuses before Flask through `shed_early`). The index's generation and age and
 the last rebuild's duration are read when /metrics is scraped. Under `qa serve` each worker
 writes its counts to files in `Settings.metrics_dir` (PROMETHEUS_MULTIPROC_DIR, made by
 `index.settings.worker_environment`) and a scrape of any worker sums them all
@@ -71,7 +72,12 @@ STAGE_SECONDS = Histogram(
 )
 SHED = Counter(
     "newsqa_shed",
-    "Questions the gate refused at once (queue full, or no turn in time): 503 overloaded",
+    "Questions refused with 503 overloaded (queue full, a standing line, or no turn in time)",
+    registry=COUNTS,
+)
+SHED_EARLY = Counter(
+    "newsqa_shed_early",
+    "Of the shed questions, those the worker's main loop refused before a thread or Flask saw them",
     registry=COUNTS,
 )
 QUEUE_WAIT = Histogram(
@@ -188,6 +194,14 @@ def _counted(response: Response) -> Response:
     if started is not None:
         HTTP_SECONDS.labels(route).observe(time.perf_counter() - started)
     return response
+
+
+def shed_early(route: str, method: str, seconds: float) -> None:
+    """Count a question refused before Flask (web/edge.py) as Flask would have counted it."""
+    SHED.inc()
+    SHED_EARLY.inc()
+    HTTP_REQUESTS.labels(route, method, "503").inc()
+    HTTP_SECONDS.labels(route).observe(seconds)
 
 
 def install(
