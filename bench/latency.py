@@ -4,8 +4,10 @@ Both servers run at once (`qa serve` defaults: two gunicorn workers, full pipeli
 same machine; one client asks the same questions of each in turn (A, B, A, B...), so a load
 spike hits both alike, and the table prints the ratios. The baseline is `git archive`d into
 var/bench/baseline-<commit> and builds its own index of the default corpus with its own code;
-at 100k chunks both serve the same synthetic index (bench/common.py). Throughput: 2 and 8
-polite clients for --seconds each, one server at a time. Per-stage times of this checkout come
+at 100k chunks both serve the same synthetic index (bench/common.py). Each latency round asks
+with another k, so no answer comes from a cache; one last round repeats the first (the answer
+cache's case, a chat asking again). Throughput: 2 and 8 polite clients, every question new
+(a made-up word at its end), for --seconds each, one server at a time. Per-stage times of this checkout come
 from its GET /metrics (newsqa_stage_seconds), counted during the latency rounds.
 
     .venv/bin/python -m bench.latency [--baseline b8e3bee] [--sizes real,100000] [--rounds 3]
@@ -20,6 +22,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -38,7 +41,7 @@ from bench.common import (
     synthetic_index,
     table,
 )
-from bench.serve import load
+from bench.storm import unique_question
 
 _STAGE = re.compile(r'^newsqa_stage_seconds_(sum|count)\{stage="(\w+)"\} (\S+)$', re.M)
 
@@ -86,23 +89,46 @@ def stage_seconds(port: int) -> dict[str, tuple[float, float]]:
     return {s: (v[0], v[1]) for s, v in out.items()}
 
 
-def interleaved(servers: dict[str, Server], rounds: int) -> dict[str, list[float]]:
+def interleaved(servers: dict[str, Server], rounds: int, k_of) -> dict[str, list[float]]:
     """Ask every question of each server in turn; return latencies in ms by server."""
     ms: dict[str, list[float]] = {name: [] for name in servers}
-    for _ in range(rounds):
+    for r in range(rounds):
         for question in QUESTIONS:
             for name, server in servers.items():
                 started = time.perf_counter()
-                status, body = post(server.port, "/api/ask", {"question": question})
+                status, body = post(server.port, "/api/ask", {"question": question, "k": k_of(r)})
                 ms[name].append(1000 * (time.perf_counter() - started))
                 if status != 200 or "citations" not in json.loads(body):
                     raise RuntimeError(f"{name}: {status} {body[:200]!r}")
     return ms
 
 
+def polite(server: Server, seconds: float, clients: int) -> tuple[float, int, float]:
+    """Return (answers/s, errors, p50 ms) of clients that each ask a new question on an answer."""
+    deadline = time.monotonic() + seconds
+    results: list[tuple[bool, float]] = []
+
+    def client() -> None:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:  # a question never asked before: the answer cache has nothing to give
+                ok = post(server.port, "/api/ask", {"question": unique_question()}, 60)[0] == 200
+            except OSError:
+                ok = False
+            results.append((ok, 1000 * (time.perf_counter() - started)))
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    good = [ms for ok, ms in results if ok]
+    return len(good) / seconds, len(results) - len(good), percentiles(good)[0] if good else 0.0
+
+
 def warm(server: Server) -> None:
     """Answer a few questions from two clients at once, so both workers loaded their models."""
-    load(server, 3.0, 2)
+    polite(server, 3.0, 2)
 
 
 def run_size(size: str, repo: Path, rounds: int, seconds: float, env: dict) -> dict:
@@ -119,20 +145,21 @@ def run_size(size: str, repo: Path, rounds: int, seconds: float, env: dict) -> d
         for server in servers.values():
             warm(server)
         stages_before = stage_seconds(now.port)
-        ms = interleaved(servers, rounds)
+        # Each round asks with another k: the same work, but a new request (no cached answer).
+        ms = interleaved(servers, rounds, lambda r: max(1, 5 - r))
         stages_after = stage_seconds(now.port)
+        repeats = interleaved(servers, 1, lambda r: 5)  # asked before: a chat repeating itself
         rates = {}
         for clients in (2, 8):
             for name, server in servers.items():
-                ok, errors, lat = load(server, seconds, clients)
-                rates[(name, clients)] = (ok / seconds, errors, percentiles(lat)[0] if lat else 0)
+                rates[(name, clients)] = polite(server, seconds, clients)
     stages = {
         s: 1000
         * (stages_after[s][0] - stages_before.get(s, (0, 0))[0])
         / max(1.0, stages_after[s][1] - stages_before.get(s, (0, 0))[1])
         for s in stages_after
     }
-    return {"ms": ms, "rates": rates, "stages": stages}
+    return {"ms": ms, "repeats": repeats, "rates": rates, "stages": stages}
 
 
 def main() -> None:
@@ -152,8 +179,13 @@ def main() -> None:
         p = {name: percentiles(ms) for name, ms in result["ms"].items()}
         n = len(result["ms"]["this"])
         latency.append(
-            [size, n, p["baseline"][0], p["this"][0], p["this"][0] / p["baseline"][0],
+            [size, "new", n, p["baseline"][0], p["this"][0], p["this"][0] / p["baseline"][0],
              p["baseline"][1], p["this"][1]]
+        )  # fmt: skip
+        r = {name: percentiles(ms) for name, ms in result["repeats"].items()}
+        latency.append(
+            [size, "repeated", len(QUESTIONS), r["baseline"][0], r["this"][0],
+             r["this"][0] / r["baseline"][0], r["baseline"][1], r["this"][1]]
         )  # fmt: skip
         for clients in (2, 8):
             old, new = result["rates"][("baseline", clients)], result["rates"][("this", clients)]
@@ -165,11 +197,20 @@ def main() -> None:
         say(f"  {size} done")
     table(
         f"one client, questions interleaved between the servers: ms ({args.baseline} = baseline)",
-        ["index", "asks each", "base p50", "this p50", "ratio", "base p90", "this p90"],
+        [
+            "index",
+            "questions",
+            "asks each",
+            "base p50",
+            "this p50",
+            "ratio",
+            "base p90",
+            "this p90",
+        ],
         latency,
     )
     table(
-        f"polite clients for {args.seconds:g} s each: answers/s (errors), p50 ms",
+        f"polite clients, each question new, {args.seconds:g} s each: answers/s, errors, p50 ms",
         ["index", "clients", "base /s", "this /s", "ratio", "base err", "this err",
          "base p50", "this p50"],
         throughput,
