@@ -11,7 +11,7 @@ cache's case, a chat asking again). Throughput: 2 and 8 polite clients, every qu
 from its GET /metrics (newsqa_stage_seconds), counted during the latency rounds.
 
     .venv/bin/python -m bench.latency [--baseline b8e3bee] [--sizes real,100000] [--rounds 3]
-        [--seconds 20] [--env NEWSQA_THREADS=2]   # --env: for this checkout's server only
+        [--seconds 20] [--env NEWSQA_THREADS=2] [--workers 2]   # for this checkout only
 """
 
 from __future__ import annotations
@@ -131,14 +131,14 @@ def warm(server: Server) -> None:
     polite(server, 3.0, 2)
 
 
-def run_size(size: str, repo: Path, rounds: int, seconds: float, env: dict) -> dict:
+def run_size(size: str, repo: Path, rounds: int, seconds: float, env: dict, workers: int) -> dict:
     """Measure one index size: latency rows, throughput rows, stage times."""
     if size == "real":
         mine, theirs = real_index(), baseline_index(repo)
     else:
         mine = theirs = synthetic_index(int(size))[0]
     with (
-        Server(mine, workers=2, env=env) as now,
+        Server(mine, workers=workers, env=env) as now,
         Server(theirs, workers=2, repo=repo, command=entry(repo)) as before,
     ):
         servers = {"this": now, "baseline": before}
@@ -169,13 +169,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--env", action="append", default=[], help="K=V for this checkout")
+    parser.add_argument("--workers", type=int, default=2, help="this checkout's (baseline: 2)")
     args = parser.parse_args()
     env = dict(pair.split("=", 1) for pair in args.env)
     repo = checkout(args.baseline)
-    say(f"# this checkout {env or ''} beside {args.baseline} ({machine_note()})")
+    say(f"# this checkout ({args.workers} workers {env}) beside {args.baseline} ({machine_note()})")
     latency, throughput, stages = [], [], []
     for size in args.sizes.split(","):
-        result = run_size(size, repo, args.rounds, args.seconds, env)
+        result = run_size(size, repo, args.rounds, args.seconds, env, args.workers)
         p = {name: percentiles(ms) for name, ms in result["ms"].items()}
         n = len(result["ms"]["this"])
         latency.append(
