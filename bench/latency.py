@@ -7,8 +7,8 @@ var/bench/baseline-<commit> and builds its own index of the default corpus with 
 at 100k chunks both serve the same synthetic index (bench/common.py). Each latency round asks
 with another k, so no answer comes from a cache; one last round repeats the first (the answer
 cache's case, a chat asking again). Throughput: 2 and 8 polite clients, every question new
-(a made-up word at its end), for --seconds each, one server at a time. Per-stage times of this checkout come
-from its GET /metrics (newsqa_stage_seconds), counted during the latency rounds.
+(a made-up word at its end), for --seconds each, one server at a time. Per-stage times of
+this checkout come from its GET /metrics (newsqa_stage_seconds), counted during the rounds.
 
     .venv/bin/python -m bench.latency [--baseline b8e3bee] [--sizes real,100000] [--rounds 3]
         [--seconds 20] [--env NEWSQA_THREADS=2] [--workers 2]   # for this checkout only
