@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from index.embedder.onnx_runner import batches, session
+from index.embedder.onnx_runner import batches, open_session
 from qa.errors import ModelMissing
 
 MODEL_NAME = "ms-marco-MiniLM-L-12-v2 (int8 ONNX)"
@@ -42,7 +42,9 @@ class CrossEncoder:
 
     name = MODEL_NAME
 
-    def __init__(self, folder: Path | None = None, threads: int = 0) -> None:
+    def __init__(
+        self, folder: Path | None = None, threads: int = 0, free: Callable[[], int] | None = None
+    ) -> None:
         from tokenizers import Tokenizer
 
         folder = Path(folder) if folder else model_dir()
@@ -55,7 +57,7 @@ class CrossEncoder:
         self._measure.no_padding()
         self._measure.no_truncation()
         threads = threads or min(MAX_THREADS, os.cpu_count() or 1)
-        self._session = session(folder / "model.onnx", threads, spin=False)
+        self._session = open_session(folder / "model.onnx", threads, free)
 
     def fit_question(self, question: str) -> str:
         """Return the question cut after QUESTION_TOKENS tokens (at a token's end)."""

@@ -1,19 +1,19 @@
 """Find the exact answer span to a question in passages, on the CPU, offline.
 
-The model is all-MiniLM-L6-v2 fine-tuned for extractive QA on SQuAD v1.1 dev articles
+The model is all-MiniLM-L6-v2 fine-tuned for extractive QA on SQuAD v1.1 train
 (train/reader.py; qa/models/reader/MODEL_CARD.md), run with onnxruntime + tokenizers.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from index.embedder.onnx_runner import batches, session
+from index.embedder.onnx_runner import batches, open_session
 from qa.errors import ModelMissing
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "reader"
@@ -42,7 +42,9 @@ class Span:
 class SpanReader:
     """Point at the words of a passage that answer a question."""
 
-    def __init__(self, folder: Path | None = None, threads: int = 0) -> None:
+    def __init__(
+        self, folder: Path | None = None, threads: int = 0, free: Callable[[], int] | None = None
+    ) -> None:
         from tokenizers import Tokenizer
 
         folder = Path(folder) if folder else MODEL_DIR
@@ -57,7 +59,7 @@ class SpanReader:
         self._pairs.enable_truncation(MAX_TOKENS, stride=STRIDE, strategy="only_second")
         # Idle threads that spin steal the CPU that other workers on a small machine need.
         threads = threads or min(4, os.cpu_count() or 1)
-        self._session = session(folder / "model.onnx", threads, spin=False)
+        self._session = open_session(folder / "model.onnx", threads, free)
 
     def _cut_question(self, question: str) -> str:
         """Return the question cut to MAX_QUESTION_TOKENS tokens, at a character boundary."""

@@ -11,6 +11,7 @@ from index.settings import Settings
 from index.store import Index
 from index.stores import replica_generations, store_backend
 from qa.pipeline import Answerer, answerer_options
+from web.cores import CoreShare
 from web.gate import QuestionGate
 from web.live_index import FixedIndex, LiveIndex
 from web.rebuilder import Rebuilder
@@ -46,6 +47,7 @@ def _index_source(
         | {"rerank": bool(app.config["RERANK"]), "read": bool(app.config["READ"])},
         backend=store_backend(settings),
         generations=replica_generations(settings, Path(app.config["INDEX_DIR"])),
+        free=app.extensions["newsqa.cores"].free,
     )
     if isinstance(index, Index):
         source.adopt(index)
@@ -94,6 +96,7 @@ def create_app(
     # "//" in a path would be answered with a 308 redirect (an HTML page) before any handler
     # runs; unmerged, /api/articles//etc/passwd is simply not an article: a JSON 404.
     app.url_map.merge_slashes = False
+    app.extensions["newsqa.cores"] = CoreShare()  # before the fork: every worker counts in it
     source = _index_source(app, settings, index, answerer, embedder)
     app.extensions["newsqa.index"] = source
     app.extensions["newsqa.gate"] = QuestionGate(

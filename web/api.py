@@ -64,7 +64,8 @@ def ask() -> Response:
     history = _field("bad_history", Turn.list_from_json, body.get("history"))
     filters = _field("bad_filters", Filters.from_json, body.get("filters"))
     now = _field("bad_now", parse_now, body.get("now"))
-    with current_app.extensions["newsqa.gate"].admit():  # or 503 at once: too many asked
+    gate, cores = current_app.extensions["newsqa.gate"], current_app.extensions["newsqa.cores"]
+    with gate.admit(), cores.answer():  # or 503 at once: too many asked
         answer = snapshot().answerer.ask(question, k, history=history, filters=filters, now=now)
     return jsonify(answer.to_json())
 

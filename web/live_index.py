@@ -114,8 +114,10 @@ class LiveIndex:
         options: Mapping[str, object] | None = None,
         backend: StoreBackend | None = None,
         generations: Generations | None = None,
+        free: Callable[[], int] | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
+        self.free = free  # threads a model run may take now (web/cores.py), for preloaded models
         self.generations = generations or FolderGenerations(self.index_dir, backend)
         self.options = dict(options or {})  # keyword arguments for each Answerer (e.g. rerank)
         self.model = model
@@ -181,6 +183,8 @@ class LiveIndex:
         Nothing writes to a model's weights, so after the fork their pages stay shared (copy
         on write) and a second worker adds almost nothing. Only with one model thread per
         worker: ONNX Runtime then starts no thread pool, and no thread is lost in the fork.
+        With `free` a question answered alone takes more threads than one: a session of more
+        threads is opened in the worker on first use (ElasticSession).
         """
         from qa.errors import ModelMissing
 
@@ -195,11 +199,11 @@ class LiveIndex:
             if options.get("rerank", True) and "reranker" not in options:
                 from qa.cross_encoder import CrossEncoder
 
-                options["reranker"] = CrossEncoder(options.get("reranker_dir"), threads)
+                options["reranker"] = CrossEncoder(options.get("reranker_dir"), threads, self.free)
             if options.get("read", True) and "span_reader" not in options:
                 from qa.span_reader import SpanReader
 
-                options["span_reader"] = SpanReader(options.get("reader_dir"), threads)
+                options["span_reader"] = SpanReader(options.get("reader_dir"), threads, self.free)
         except ModelMissing as err:  # the stage says so on first use, as without a preload
             log.warning("not preloading a model: %s", err)
 

@@ -7,7 +7,8 @@ this is the one place that does it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,53 @@ def session(graph: Path, threads: int = 0, *, spin: bool = True):
     if not spin:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+
+
+class ElasticSession:
+    """One graph run with as many threads as are free now: a session per thread count.
+
+    A serving worker answers one question at a time on one model thread, so that two questions
+    at once keep both cores busy; but then a lone question leaves the other core idle. `free()`
+    says how many threads a run may take now (web/cores.py: the cores over the questions being
+    answered in every worker). The one-thread session is opened at once (before gunicorn's fork
+    it starts no thread pool, so the workers share it); the others on first use, in the worker
+    (a thread pool does not survive a fork), each with its own copy of the weights.
+    """
+
+    def __init__(
+        self, graph: Path, most: int, free: Callable[[], int], opener: Callable | None = None
+    ) -> None:
+        self._graph, self._most, self._free = graph, max(1, most), free
+        self._open = opener or (lambda path, n: session(path, n, spin=False))
+        self._sessions = {1: self._open(graph, 1)}
+        self._lock = threading.Lock()
+
+    def current(self):
+        """Return the session for the threads free now (opened on first use)."""
+        n = max(1, min(self._most, self._free()))
+        found = self._sessions.get(n)
+        if found is None:
+            with self._lock:
+                found = self._sessions.get(n) or self._sessions.setdefault(
+                    n, self._open(self._graph, n)
+                )
+        return found
+
+    def get_inputs(self) -> list:
+        """Return the graph's inputs (the same for every session)."""
+        return self._sessions[1].get_inputs()
+
+    def run(self, outputs, feeds: dict) -> list[np.ndarray]:  # noqa: ANN001 - as ONNX Runtime's
+        """Run one batch on the session for the threads free now."""
+        return self.current().run(outputs, feeds)
+
+
+def open_session(graph: Path, threads: int, free: Callable[[], int] | None = None, most: int = 4):
+    """Open a fixed session of `threads` threads, or with `free` an elastic one (up to `most`
+    threads, never more than the cores: past 4, threads gain nothing on inputs this short)."""
+    if free is None:
+        return session(graph, threads, spin=False)
+    return ElasticSession(graph, min(most, os.cpu_count() or 1), free)
 
 
 def batches(
