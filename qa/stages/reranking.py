@@ -48,7 +48,7 @@ class Reranking:
         """Rescore the first windows; the rest are dropped (they ranked too low to show)."""
         if not c.request.rerank or not c.windows:
             return c
-        windows = c.windows[: self.windows]
+        windows = c.windows[: max(self.windows, c.request.k)]  # k citations when k are asked
         # The cross-encoder judges the very snippets shown (title first, for context), not
         # whole chunks: cheaper, and it picks the sentence as well as the passage.
         logits = self.cross_encoder.score(
