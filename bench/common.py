@@ -260,6 +260,19 @@ def get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
         conn.close()
 
 
+def entry(repo: Path) -> list[str]:
+    """Return the command that runs a checkout's `qa` (before #22 it lived in qa/cli.py).
+
+    Not the venv's `qa` script: that imports this checkout's cli package whatever the path.
+    """
+    module = "cli.main" if (repo / "cli" / "main.py").exists() else "qa.cli"
+    return [
+        sys.executable,
+        "-c",
+        f"import sys; sys.argv[0] = 'qa'; from {module} import main; main()",
+    ]
+
+
 class Server:
     """`qa serve` (gunicorn) on 127.0.0.1 and a free port, with extra flags; stopped on exit."""
 
@@ -273,8 +286,8 @@ class Server:
         command: Sequence[str] | None = None,
     ) -> None:
         self.index_dir, self.workers, self.flags = index_dir, workers, list(flags)
-        self.command = list(command or [str(Path(sys.executable).parent / "qa")])
         self.repo, self.env = Path(repo), dict(env or {})  # another checkout's code, e.g.
+        self.command = list(command or entry(self.repo))
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self.ready_seconds = float("nan")

@@ -21,7 +21,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ from bench.common import (
     SEEDS,
     VAR,
     Server,
+    entry,
     get,
     machine_note,
     percentiles,
@@ -56,16 +56,6 @@ def checkout(commit: str) -> Path:
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     return folder
-
-
-def entry(repo: Path) -> list[str]:
-    """Return the command that runs that checkout's `qa` (before #22 it lived in qa/cli.py)."""
-    module = "cli.main" if (repo / "cli" / "main.py").exists() else "qa.cli"
-    return [
-        sys.executable,
-        "-c",
-        f"import sys; sys.argv[0] = 'qa'; from {module} import main; main()",
-    ]
 
 
 def baseline_index(repo: Path) -> Path:
@@ -139,7 +129,7 @@ def run_size(size: str, repo: Path, rounds: int, seconds: float, env: dict, work
         mine = theirs = synthetic_index(int(size))[0]
     with (
         Server(mine, workers=workers, env=env) as now,
-        Server(theirs, workers=2, repo=repo, command=entry(repo)) as before,
+        Server(theirs, workers=2, repo=repo) as before,
     ):
         servers = {"this": now, "baseline": before}
         for server in servers.values():
