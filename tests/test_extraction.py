@@ -106,3 +106,12 @@ def test_an_answer_in_the_headline_is_quoted_from_the_headline():
     assert citation.title_highlight == (0, 7) and citation.highlight is None
     assert citation.to_json()["title_highlight"] == [0, 7]
     assert decision.exact(c, citation).text == "Zorblax"
+
+
+def test_the_words_of_a_headline_answer_come_from_the_headline():
+    # The timing stage dates these words: offsets into the title, not into the window.
+    title, text = "Zorblax cuts 300 jobs", "The company said the cuts would come this quarter."
+    _, window, found = _read("Zorblax", title, text, "Which company cut jobs?")
+    assert found.headline and found.words(window) == "Zorblax"
+    _, window, found = _read("this quarter", title, text, "When will the cuts come?")
+    assert not found.headline and found.words(window) == "this quarter"

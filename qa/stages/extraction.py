@@ -54,6 +54,12 @@ class Found:
     typed: bool  # of the kind the question asks for
     headline: bool = False  # the words are in the article's headline (offsets into the title)
 
+    def words(self, window: Snippet) -> str:
+        """Return the answer words, copied from the window or from its article's headline."""
+        return (window.passage.article.title if self.headline else window.text)[
+            self.start : self.end
+        ]
+
 
 class Extraction:
     """Read the best windows with the span reader; reorder them by span confidence."""

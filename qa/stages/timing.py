@@ -143,7 +143,7 @@ class Timing:
                 continue
             if c.logits[i] < TIMELINE_LOGIT or w.passage.article.date is None:
                 continue
-            text = w.text[f.start : f.end]
+            text = f.words(w)
             if (key := value_key(text)) is not None:
                 article = w.passage.article
                 out.append(Dated(i, text, key, article.date, _source(w), article.id))
