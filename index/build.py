@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from index.articles import Article, ArticleError, content_hash
-from index.chunking import INDEXED_TEXT, Chunk, chunk_text, indexed_text
+from index.chunking import INDEXED_TEXT, Chunk, chunk_text
 from index.embedder.runtime import Embedder
 from index.errors import BuildLocked, IndexFormatError, IndexNotFound, SeedsError
 from index.sources.parser_process import PARSE_SECONDS, ParserProcess
@@ -166,7 +166,7 @@ def _previous(
             notes.append(f"previous index not reusable, rebuilding in full: {err}")
             return None
     if prev.meta.get("text") != INDEXED_TEXT:  # vectors of other text: they would not match
-        notes.append("previous index embedded chunks without their headline: re-embedding them all")
+        notes.append("previous index embedded other text than its chunks: re-embedding them all")
         return None
     if legacy:
         notes.append("previous index is format 2: its vectors are reused, nothing re-embedded")
@@ -288,11 +288,9 @@ def assemble(
 ) -> tuple[list[Chunk], np.ndarray, int]:
     """Chunk and embed the new articles, reuse the old vectors; return chunks, vectors, embedded."""
     old_vectors = prev.store.vectors() if prev and plan.reused_rows else None
-    titles = {a.id: a.title for a, _ in plan.kept}
     fresh = {a.id: chunk_text(a.id, a.text) for a, chunks in plan.kept if chunks is None}
     to_embed = [c for chunks in fresh.values() for c in chunks]
-    texts = [indexed_text(titles[c.article_id], c.text) for c in to_embed]
-    new_vectors = _embed(texts, embedder, progress)
+    new_vectors = _embed([c.text for c in to_embed], embedder, progress)
     chunks_out: list[Chunk] = []
     blocks: list[np.ndarray] = []
     cursor = 0

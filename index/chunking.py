@@ -147,15 +147,15 @@ def pack_sentences(
 
 
 # Recorded in each generation's meta.json: a build reuses vectors only from a generation that
-# embedded the same text (before this, chunks were embedded without their headline).
-INDEXED_TEXT = "headline+chunk"
+# embedded the same text. "headline+chunk" (embedding each chunk after its headline) was tried
+# and made ranking inside an article worse (every chunk matched the headline): chunks alone.
+INDEXED_TEXT = "chunk"
 
 
 def indexed_text(title: str, chunk: str) -> str:
-    """Return what search sees of a chunk: its article's headline, then the chunk's words.
+    """Return what the span reader reads: the article's headline, then the window's words.
 
-    A headline often names what the body only calls "the company"; with it in every chunk's
-    vector and BM25 terms, a question naming the company finds the passage about it.
+    A headline often names what the body only calls "the company".
     """
     return f"{title}\n{chunk}" if title else chunk
 

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from index.articles import Article
-from index.chunking import INDEXED_TEXT, Chunk, indexed_text
+from index.chunking import INDEXED_TEXT, Chunk
 from index.corpus import CORPUS_DIR, Corpus, DiskCorpus, write_corpus
 from index.corpus_views import ArticleView, ChunkView, RowsView
 from index.errors import IndexFormatError, IndexNotFound
@@ -141,10 +141,7 @@ def _write_generation(
     stored, stale = backend.write(
         folder, {a.id: a for a in articles}, chunks, vectors, model, previous
     )
-    titles = {a.id: a.title for a in articles}
-    Lexical.build([indexed_text(titles[c.article_id], c.text) for c in chunks]).save(
-        folder / LEXICAL_DIR
-    )
+    Lexical.build([c.text for c in chunks]).save(folder / LEXICAL_DIR)
     write_corpus(folder, articles, chunks)
     meta = {
         "format": FORMAT_VERSION,

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+import pytest
+
+import qa.stages.extraction as extraction
 from index.articles import Article
 from index.chunking import Chunk, indexed_text
 from qa.retrieval import Passage
@@ -25,6 +28,12 @@ class Span:
 
 
 TITLE = "Aliyun abroad"
+
+
+@pytest.fixture(autouse=True)
+def read_headlines(monkeypatch):
+    """These tests cover reading (and quoting) headlines, off by default (READ_HEADLINE)."""
+    monkeypatch.setattr(extraction, "READ_HEADLINE", True)
 
 
 def _window(text: str, title: str = TITLE) -> Snippet:
@@ -115,3 +124,24 @@ def test_the_words_of_a_headline_answer_come_from_the_headline():
     assert found.headline and found.words(window) == "Zorblax"
     _, window, found = _read("this quarter", title, text, "When will the cuts come?")
     assert not found.headline and found.words(window) == "this quarter"
+
+
+def test_words_the_window_says_too_are_quoted_from_the_window():
+    title, text = "Zorblax cuts 300 jobs", "Zorblax said the cuts would come this quarter."
+    _, window, found = _read("Zorblax", title, text, "Which company cut jobs?")
+    assert not found.headline and (found.start, found.end) == (0, 7)
+
+
+def test_by_default_the_reader_reads_the_window_alone(monkeypatch):
+    monkeypatch.setattr(extraction, "READ_HEADLINE", False)
+    reader = RecordingReader("Singapore")
+    reader.spans = lambda question, passages, top=3: (
+        reader.read.extend(passages)
+        or [[Span(TEXT.index("Singapore"), TEXT.index("Singapore") + 9, "Singapore", 0.9)]]
+    )
+    window = _window(TEXT)
+    c = SimpleNamespace(
+        query=SimpleNamespace(text=QUESTION), request=SimpleNamespace(question=QUESTION)
+    )
+    found = Extraction(answer_kind, reader).read_windows(c, [window])[0]
+    assert reader.read == [TEXT] and window.text[found.start : found.end] == "Singapore"

@@ -19,7 +19,7 @@ from typing import TypeVar
 import numpy as np
 
 from index.articles import Article
-from index.chunking import Chunk, indexed_text
+from index.chunking import Chunk
 from index.corpus import article_meta
 from index.stores.bm25 import terms
 from index.stores.milvus.engine import INSERT_BATCH
@@ -167,7 +167,7 @@ def _chunk_fields(
             "date": timestamp(a.date),
             "author": a.author.casefold(),
             "text": chunk.text,
-            "terms": " ".join(terms(indexed_text(a.title, chunk.text)))[:TERMS_MAX] or "-",
+            "terms": " ".join(terms(chunk.text))[:TERMS_MAX] or "-",
             "vector": np.asarray(vectors[i], dtype=np.float32).tolist(),
         }
 
@@ -201,7 +201,7 @@ def _article_fields(part: tuple[Article, int, str]) -> dict:
 def _term_rows(articles: dict[str, Article], chunks: list[Chunk]) -> dict[str, dict]:
     df: Counter = Counter()
     for chunk in chunks:
-        df.update(set(terms(indexed_text(articles[chunk.article_id].title, chunk.text))))
+        df.update(set(terms(chunk.text)))
     return {f"{t}\0{n}": {"term": t, "df": n, "dummy": [0.0, 0.0]} for t, n in df.items()}
 
 
