@@ -283,11 +283,10 @@ class Server:
         flags: Sequence[str] = (),
         repo: Path = REPO,
         env: dict[str, str] | None = None,
-        command: Sequence[str] | None = None,
     ) -> None:
         self.index_dir, self.workers, self.flags = index_dir, workers, list(flags)
         self.repo, self.env = Path(repo), dict(env or {})  # another checkout's code, e.g.
-        self.command = list(command or entry(self.repo))
+        self.command = entry(self.repo)
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self.ready_seconds = float("nan")

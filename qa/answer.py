@@ -45,6 +45,15 @@ class Citation:
             title_highlight=snippet.title_highlight,
         )
 
+    @property
+    def marked(self) -> str | None:
+        """Return the answer words it marks: in the headline, else in the snippet (None: none)."""
+        if self.title_highlight is not None:
+            return self.title[self.title_highlight[0] : self.title_highlight[1]]
+        if self.highlight is not None:
+            return self.snippet[self.highlight[0] : self.highlight[1]]
+        return None
+
     def to_json(self) -> dict:
         """Return the citation in the public JSON shape."""
         return {

@@ -92,11 +92,10 @@ def first_hit(answer: Answer, golds: list[str]) -> int | None:
 
 def highlight_hit(answer: Answer, golds: list[str]) -> bool:
     """Return whether the top citation's highlight and a gold answer contain one another."""
-    top = answer.citations[0] if answer.citations else None
-    if top is None or not (top.highlight or top.title_highlight):
+    words = answer.citations[0].marked if answer.citations else None
+    if words is None:
         return False
-    a, b = top.title_highlight or top.highlight
-    marked = normalize(top.title[a:b] if top.title_highlight else top.snippet[a:b])
+    marked = normalize(words)
     return any(contains(marked, g) or contains(g, marked) for g in (normalize(x) for x in golds))
 
 

@@ -73,11 +73,8 @@ class Decision:
 
     def exact(self, c: Candidates, top: Citation) -> Exact | None:
         """Return the words the top citation highlights, with a date grounded if they are one."""
-        if top.title_highlight is not None:
-            text = top.title[top.title_highlight[0] : top.title_highlight[1]]
-        elif top.highlight is not None:
-            text = top.snippet[top.highlight[0] : top.highlight[1]]
-        else:
+        text = top.marked
+        if text is None:
             return None
         found = c.found[0] if c.found else None
         published = c.windows[0].passage.article.date

@@ -112,7 +112,6 @@ class Extraction:
         """Return the reader's answer in each window (None where it finds no span)."""
         question = c.query.text  # a follow-up is read as resolved ("when did Alibaba invest?")
         kind = self._kind_of(c.request.question)
-        # The headline is text too: it often names what the window calls "the company".
         passages = [self._passage(w) for w in windows]
         read = self.reader.spans(question, passages, top=SPANS_EACH)
         return [

@@ -42,7 +42,7 @@ ROW_KEYS = 2  # version of `row_key`, recorded in meta.json and checked on load
 def row_key(chunk: Chunk, article: Article, model: str) -> str:
     """Name a chunk's row by what it contains and which model embedded it, so changed text or
     a new model of the same dimension never reuses a key (and never keeps the old vector);
-    INDEXED_TEXT too, so rows embedded without their headline are replaced."""
+    INDEXED_TEXT too, so rows that embedded other text are replaced."""
     key = f"{model}\0{INDEXED_TEXT}\0{chunk.id}\0{article.content_hash}"
     return hashlib.sha1(key.encode()).hexdigest()
 

@@ -198,7 +198,7 @@ def _article_fields(part: tuple[Article, int, str]) -> dict:
     }
 
 
-def _term_rows(articles: dict[str, Article], chunks: list[Chunk]) -> dict[str, dict]:
+def _term_rows(chunks: list[Chunk]) -> dict[str, dict]:
     df: Counter = Counter()
     for chunk in chunks:
         df.update(set(terms(chunk.text)))
@@ -228,7 +228,7 @@ def prepare(
                 _chunk_fields(articles, chunks, vectors),
             ),
             "articles": (_article_parts(articles.values()), _article_fields),
-            "terms": (_term_rows(articles, chunks), dict),
+            "terms": (_term_rows(chunks), dict),
         }
         done = {
             what: sync(client, config, what, generation, rows, fields,
