@@ -73,6 +73,7 @@ class Hyper:
     weight_decay: float = WEIGHT_DECAY
     max_answer_tokens: int = MAX_ANSWER_TOKENS
     answer_variants: int = 1
+    init: str = ""  # start from this fine-tuned model (a second stage); "": the base model
     optimizer: str = "AdamW, linear warm-up then decay, grad clip 1.0"
 
 
@@ -414,6 +415,7 @@ def quantize(source: Path, folder: Path) -> None:
 @click.option("--threads", default=2, show_default=True)
 @click.option("--bf16/--fp32", default=True, show_default=True, help="Autocast training.")
 @click.option("--answer-variants", default=1, show_default=True, help="Answer cuts per question.")
+@click.option("--init", default="", help="Start from this fine-tuned model folder (a 2nd stage).")
 @click.option("--max-steps", default=0, help="Stop after this many steps (to time a step).")
 @click.option("--checkpoint-every", default=CHECKPOINT_EVERY, show_default=True)
 @click.option("--resume", is_flag=True, help="Go on from the checkpoint in --work.")
@@ -460,8 +462,8 @@ def main(**opts) -> None:
         model = AutoModelForQuestionAnswering.from_pretrained(checkpoint).eval()
         info = json.loads(info_file.read_text(encoding="utf-8"))
     else:
-        torch.manual_seed(hyper.seed)  # the fresh qa_outputs head
-        model = AutoModelForQuestionAnswering.from_pretrained(base)
+        torch.manual_seed(hyper.seed)  # the fresh qa_outputs head (none with --init)
+        model = AutoModelForQuestionAnswering.from_pretrained(hyper.init or base)
         taught = with_variants(train_set, hyper.answer_variants)
         print(f"{len(taught)} training examples ({hyper.answer_variants} answer cuts at most)")
         enc = featurize(tokenizer, taught, hyper.max_length, hyper.stride)
@@ -482,13 +484,15 @@ def main(**opts) -> None:
             on_checkpoint=on_checkpoint,
         )
         info |= {"windows": len(enc["input_ids"]), "hyper": asdict(hyper), "command": command}
+        if hyper.init:  # the card tells the whole story: the first stage's run as well
+            info["before"] = json.loads((Path(hyper.init) / "train_info.json").read_text())
         for name, part in (("torch", valid_set), ("torch_continuity", continuity)):
             em, f1 = evaluate_torch(model, tokenizer, part, hyper.max_length, hyper.stride)
             info |= {f"{name}_em": em, f"{name}_f1": f1}
             print(f"{name} validation: EM {em:.4f} F1 {f1:.4f}", flush=True)
         model.save_pretrained(checkpoint)
         info_file.write_text(json.dumps(info, indent=2), encoding="utf-8")
-        if opts["max_steps"]:
+        if opts["max_steps"]:  # export with --reuse: a fresh process imports today's modules
             return
 
     export(model, tokenizer, opts["work"] / "float")
