@@ -83,6 +83,8 @@ def server(tmp_path_factory):
         yield port
     finally:
         proc.terminate()
+        # Also a test of stopping: workers whose elastic sessions had opened a two-thread pool
+        # hung here until web/gunicorn_hooks.worker_exit skipped the interpreter's teardown.
         proc.wait(30)
         log.close()
 

@@ -47,9 +47,7 @@ def _index_source(
         | {"rerank": bool(app.config["RERANK"]), "read": bool(app.config["READ"])},
         backend=store_backend(settings),
         generations=replica_generations(settings, Path(app.config["INDEX_DIR"])),
-        # Elastic model threads (web/cores.py) made gunicorn workers hang on SIGTERM (a thread
-        # pool opened after the fork): off until that is fixed; see #23's note.
-        free=None,
+        free=app.extensions["newsqa.cores"].free,
     )
     if isinstance(index, Index):
         source.adopt(index)

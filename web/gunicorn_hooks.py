@@ -35,3 +35,21 @@ def on_exit(server) -> None:  # noqa: ANN001 - gunicorn's API
     from web.metrics import server_ended
 
     server_ended(Settings.from_env().metrics_dir)
+
+
+def worker_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's API
+    """End the worker after its exit functions, skipping the interpreter's teardown.
+
+    ONNX Runtime's thread pools opened after the fork (the elastic sessions, web/cores.py)
+    hang in their destructors as the interpreter tears down, and the one-thread pools abort
+    there (std::system_error). The exit functions still run: they stop this worker's Milvus
+    Lite servers and flush the logs.
+    """
+    import atexit
+    import os
+    import sys
+
+    atexit._run_exitfuncs()  # noqa: SLF001 - the documented-in-spirit way to run them early
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
