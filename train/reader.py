@@ -525,6 +525,23 @@ def model_card(info: dict, results: dict, shipped: str, n_train: int, n_valid: i
     log = "\n".join([line for line in info["log"] if line.startswith("step")][-8:])
     curve = "\n".join(line for line in info["log"] if line.startswith("curve"))
     hyper = info["hyper"]
+    first = info.get("before")  # a second stage: the run it started from
+    stages = ""
+    if first:
+        first_curve = "\n".join(line for line in first["log"] if line.startswith("curve"))
+        stages = f"""
+Two stages. **Stage 1**: `PYTHONPATH=. {first["command"]}` from the base model,
+hyper-parameters `{json.dumps(first["hyper"])}`, {first["steps"]} steps in
+{first["seconds"] / 60:.1f} min; gold-paragraph F1 {first["torch_f1"]:.4f} (EM
+{first["torch_em"]:.4f}) on all of squad-dev. Its curve:
+
+```
+{first_curve}
+```
+
+**Stage 2** (below) starts from stage 1's model with its own seed (another order of the
+same windows) and a fresh warm-up and decay of the learning rate.
+"""
     return f"""# Span reader: all-MiniLM-L6-v2 fine-tuned for extractive QA
 
 Given a question and a passage, predicts the start and end token of the answer span. Run by
@@ -540,7 +557,7 @@ Given a question and a passage, predicts the start and end token of the answer s
 - **Licence of this model**: derived from Apache-2.0 weights and CC BY-SA 4.0 data.
 
 ## Training
-
+{stages}
 Command: `PYTHONPATH=. {info["command"]}` (seed {hyper["seed"]}, CPU,
 torch.set_num_threads({hyper["threads"]}), bf16 autocast {"on" if hyper["bf16"] else "off"}: weights
 and optimizer in fp32), resumable (`--resume`; a checkpoint every few hundred steps).

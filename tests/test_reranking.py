@@ -1,0 +1,56 @@
+"""The reranking cascade: the first windows are scored, the rest only when none is sure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.build import build
+from qa.pipeline import Answerer
+
+
+class CountingCrossEncoder:
+    """A cross-encoder that gives every window the same logit and counts what it scored."""
+
+    name = "counting"
+
+    def __init__(self, logit: float) -> None:
+        self.logit = logit
+        self.calls: list[int] = []
+
+    def score(self, question: str, passages) -> np.ndarray:  # noqa: ANN001
+        self.calls.append(len(passages))
+        return np.full(len(passages), self.logit, dtype=np.float32)
+
+
+@pytest.fixture
+def open_answerer(tiny_seeds, tmp_path, fake_embedder):
+    build(tiny_seeds, tmp_path / "ix", fake_embedder)
+
+    def opened(logit: float) -> tuple[Answerer, CountingCrossEncoder]:
+        cross = CountingCrossEncoder(logit)
+        answerer = Answerer.open(tmp_path / "ix", fake_embedder, reranker=cross, rerank=True)
+        answerer.reranking.windows, answerer.reranking.sure_windows = 12, 4
+        answerer.reranking.sure_score = 50.0
+        return answerer, cross
+
+    return opened
+
+
+def test_sure_first_windows_leave_the_rest_unscored(open_answerer):
+    answerer, cross = open_answerer(100.0)
+    answer = answerer.ask("how much did Alibaba invest?", k=3)
+    assert cross.calls == [4]
+    assert len(answer.citations) == 3
+
+
+def test_unsure_first_windows_score_the_rest_too(open_answerer):
+    answerer, cross = open_answerer(0.0)
+    answerer.ask("how much did Alibaba invest?", k=3)
+    assert cross.calls[0] == 4 and len(cross.calls) == 2 and 4 < sum(cross.calls) <= 12
+
+
+def test_k_citations_are_scored_first_whatever_the_cascade(open_answerer):
+    answerer, cross = open_answerer(100.0)
+    answer = answerer.ask("how much did Alibaba invest?", k=6)
+    assert cross.calls == [6] and len(answer.citations) == 6
