@@ -22,7 +22,11 @@ MAX_TOKENS = 256  # question + passage; our passages are <= 500 characters (~130
 # The question's share: the pair is cut in the passage only ("only_second"), which fails when
 # the question alone nears MAX_TOKENS, so a long question is cut to this many tokens first.
 QUESTION_TOKENS = 96
-BATCH = 8  # pairs per run: sorted by length, so little padding is wasted
+# One pair per run. int8 activations are quantised per run, so a pair batched with others got
+# a score that depended on them (up to 0.5 logit; batched 8+4 instead of sorted 12, the top
+# snippet changed for 8 of 300 squad-dev questions), and a run of one wastes no padding:
+# 12 chunks took 265 ms one by one, 290 ms by 8, 345 ms by 12 (bench/rerank_batch.py).
+BATCH = 1
 MAX_THREADS = 4  # more threads than this gain nothing on pairs this short
 
 

@@ -16,8 +16,8 @@ from qa.text.snippets import Snippet, SnippetScorer
 RERANK_WINDOWS = 12
 # A cascade: the first SURE_WINDOWS are scored first, and when the best of them already scores
 # SURE_SCORE the rest are not scored at all (a third of the cross-encoder's time). Chosen with
-# bench/cascade.py on 400 squad-train questions: from 5.0 up the top window stayed the one all
-# 12 give for every question (4.0: 0.998); at 6.0, 26 % of the windows go unscored.
+# bench/cascade.py on 400 squad-train questions: from 6.0 up the top window stayed the one all
+# 12 give for every question (4.0 and 5.0: 0.998); at 6.0, 26 % of the windows go unscored.
 SURE_WINDOWS = 8
 SURE_SCORE = 6.0
 # Windows of articles from the period the question names gain this much ("this week" more
