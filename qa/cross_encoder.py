@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from index.embedder.onnx_runner import batches, open_session
+from index.embedder.onnx_runner import batches, session
 from qa.errors import ModelMissing
 
 MODEL_NAME = "ms-marco-MiniLM-L-12-v2 (int8 ONNX)"
@@ -25,9 +26,11 @@ QUESTION_TOKENS = 96
 # One pair per run. int8 activations are quantised per run, so a pair batched with others got
 # a score that depended on them (up to 0.5 logit; batched 8+4 instead of sorted 12, the top
 # snippet changed for 8 of 300 squad-dev questions), and a run of one wastes no padding:
-# 12 chunks took 265 ms one by one, 290 ms by 8, 345 ms by 12 (bench/rerank_batch.py).
+# 12 chunks took 284 ms one by one, 316 ms by 8, 385 ms by 12 (bench/rerank_batch.py).
+# More threads then run more pairs at once ("lanes"), each on a one-thread session: the
+# matrices of one short pair are too small to split between threads.
 BATCH = 1
-MAX_THREADS = 4  # more threads than this gain nothing on pairs this short
+MAX_THREADS = 4  # lanes at most
 
 
 def model_dir() -> Path:
@@ -60,8 +63,10 @@ class CrossEncoder:
         self._measure = Tokenizer.from_file(str(folder / "tokenizer.json"))  # for cutting
         self._measure.no_padding()
         self._measure.no_truncation()
-        threads = threads or min(MAX_THREADS, os.cpu_count() or 1)
-        self._session = open_session(folder / "model.onnx", threads, free)
+        self._threads = threads or min(MAX_THREADS, os.cpu_count() or 1)
+        self._free = free  # threads free now (web/cores.py); None: always `threads`
+        # One thread, no pool: opened before gunicorn's fork it is shared by the workers.
+        self._session = session(folder / "model.onnx", 1, spin=False)
 
     def fit_question(self, question: str) -> str:
         """Return the question cut after QUESTION_TOKENS tokens (at a token's end)."""
@@ -77,7 +82,22 @@ class CrossEncoder:
             return out
         question = self.fit_question(question)
         pairs = self._tokenizer.encode_batch([(question, p) for p in passages])
-        # Ties in length go by text, so scores do not depend on the order passages came in.
-        for rows, outputs in batches(self._session, pairs, BATCH, tie=passages):
-            out[rows] = outputs[0][:, 0]
+        lanes = min(self.lanes(), len(pairs))
+        shares = [list(range(lane, len(pairs), lanes)) for lane in range(lanes)]
+
+        def run(share: list[int]) -> None:
+            for rows, outputs in batches(self._session, [pairs[i] for i in share], BATCH):
+                out[[share[r] for r in rows]] = outputs[0][:, 0]
+
+        if lanes == 1:
+            run(shares[0])
+        else:  # ONNX Runtime lets go of the GIL while it runs: the lanes run side by side
+            with ThreadPoolExecutor(lanes) as pool:
+                list(pool.map(run, shares))
         return out
+
+    def lanes(self) -> int:
+        """Return how many pairs to score at once: the threads free now, or `threads`."""
+        if self._free is None:
+            return self._threads
+        return max(1, min(MAX_THREADS, os.cpu_count() or 1, self._free()))

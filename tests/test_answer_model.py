@@ -22,11 +22,6 @@ def test_alibaba_investment(default_answerer):
     assert top.snippet[a:b] == "US$200 million"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression with the SQuAD-train reader (#21): for 'Which company did Cruise "
-    "acquire?' its confidence lifts the Microsoft window of the Voyage article over the Voyage one",
-)
 def test_snippets_are_verbatim_and_located(default_answerer):
     answer = default_answerer.ask("Which company did Cruise acquire?")
     index = default_answerer.index

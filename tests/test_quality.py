@@ -32,11 +32,6 @@ def test_alibaba_amount_is_highlighted_exactly(default_answerer, rerank):
     assert answer.answer == top.snippet and len(top.snippet) <= 400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression with the SQuAD-train reader (#21): for 'Which company did Cruise "
-    "acquire?' its confidence lifts the Microsoft window of the Voyage article over the Voyage one",
-)
 def test_reranking_judges_snippets_and_explain_shows_every_list(default_answerer):
     answer = default_answerer.ask("Which company did Cruise acquire?", explain=True)
     data = json.loads(json.dumps(answer.to_json()))

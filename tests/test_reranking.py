@@ -54,3 +54,25 @@ def test_k_citations_are_scored_first_whatever_the_cascade(open_answerer):
     answerer, cross = open_answerer(100.0)
     answer = answerer.ask("how much did Alibaba invest?", k=6)
     assert cross.calls == [6] and len(answer.citations) == 6
+
+
+@pytest.mark.model
+def test_a_pair_scores_the_same_whatever_is_scored_beside_it(reranker):
+    from qa.cross_encoder import CrossEncoder
+
+    question = "How much did Alibaba invest in the company?"
+    passages = [
+        "Alibaba invested US$200 million in the startup last year.",
+        "The weather in Hangzhou was mild.",
+        "Jack Ma sent a memo to staff about the reorganisation of the company, which now has "
+        "twenty-five business units, each run by its own president.",
+        "Funding rounds rose in 2014, and several investors, Alibaba among them, said more was to "
+        "come for mobile start-ups in China and beyond.",
+        "No.",
+    ]
+    alone = CrossEncoder(threads=1).score(question, passages)
+    # Two lanes (two pairs at once), a subset, and another order: the very same logits.
+    assert np.array_equal(CrossEncoder(free=lambda: 2).score(question, passages), alone)
+    assert np.array_equal(reranker.score(question, passages[:2]), alone[:2])
+    assert np.array_equal(reranker.score(question, passages[::-1]), alone[::-1])
+    assert alone.argmax() == 0
