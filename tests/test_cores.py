@@ -110,8 +110,13 @@ def test_preloaded_models_take_the_free_cores(web_index, fake_embedder):
         web_index, lambda: fake_embedder, model=fake_embedder.name, options=options, free=share.free
     )
     live.preload()
-    for model in (live.options["reranker"], live.options["span_reader"]):
-        assert isinstance(model._session, ElasticSession)
-        alone = model._session.current()  # nothing else answered: both cores, a second session
-        with share.answer(), share.answer():
-            assert model._session.current() is not alone  # two questions: the one-thread one
+    reader = live.options["span_reader"]
+    assert isinstance(reader._session, ElasticSession)
+    alone = reader._session.current()  # nothing else answered: both cores, a second session
+    with share.answer(), share.answer():
+        assert reader._session.current() is not alone  # two questions: the one-thread one
+    # The cross-encoder takes the free cores as lanes: pairs scored side by side.
+    reranker = live.options["reranker"]
+    assert reranker.lanes() == 2
+    with share.answer(), share.answer():
+        assert reranker.lanes() == 1
