@@ -383,19 +383,30 @@ def export(model, tokenizer, folder: Path) -> None:
     backend.save(str(folder / "tokenizer.json"))
 
 
-def quantize(source: Path, folder: Path) -> None:
-    """Write an int8 (dynamic, per-channel) copy of source/model.onnx into folder."""
+def quantize(source: Path, folder: Path, float_layers: int = 0) -> None:
+    """Write an int8 (dynamic, per-channel) copy of source/model.onnx into folder, keeping the
+    matrix products of the first `float_layers` layers in float.
+
+    Why the first: on 1,000 squad-train questions (stage-1 model) int8 lost 0.95 F1 point to
+    float, 0.53 with layer 0 kept float, and 1.12 with layer 5 and the span head kept float.
+    """
     import logging
 
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     folder.mkdir(parents=True, exist_ok=True)
     logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process is not needed
+    graph = onnx.load(str(source / "model.onnx"), load_external_data=False).graph
+    layers = tuple(f"/layer.{i}/" for i in range(float_layers))
+    matmuls = [n.name for n in graph.node if n.op_type == "MatMul"]
+    kept = [name for name in matmuls if any(layer in name for layer in layers)]
     quantize_dynamic(
         str(source / "model.onnx"),
         str(folder / "model.onnx"),
         weight_type=QuantType.QInt8,
         per_channel=True,
+        nodes_to_exclude=kept,
     )
     shutil.copy(source / "tokenizer.json", folder / "tokenizer.json")
 
@@ -420,6 +431,7 @@ def quantize(source: Path, folder: Path) -> None:
 @click.option("--checkpoint-every", default=CHECKPOINT_EVERY, show_default=True)
 @click.option("--resume", is_flag=True, help="Go on from the checkpoint in --work.")
 @click.option("--reuse", is_flag=True, help="Skip training: export the model in --work.")
+@click.option("--float-layers", default=0, show_default=True, help="First layers left float.")
 def main(**opts) -> None:
     """Train, evaluate, export and write the model card."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -496,7 +508,8 @@ def main(**opts) -> None:
             return
 
     export(model, tokenizer, opts["work"] / "float")
-    quantize(opts["work"] / "float", opts["work"] / "int8")
+    quantize(opts["work"] / "float", opts["work"] / "int8", opts["float_layers"])
+    info["float_layers"] = opts["float_layers"]
     results = {}
     for name in ("float", "int8"):
         results[name] = evaluate_onnx(opts["work"] / name, valid_set, hyper.threads)
@@ -588,8 +601,10 @@ Last lines of the training log:
 {rows}
 
 The ONNX rows are measured through `SpanReader.spans(question, [paragraph], top=1)`, the
-shipped run-time path (256-token windows, stride 128). int8 (dynamic, per-channel weights) is
-shipped when its F1 is within {MAX_INT8_LOSS * 100:.0f} point of float; the shipped file is
+shipped run-time path (256-token windows, stride 128). int8 is dynamic, per-channel weights;
+the matrix products of the first {info.get("float_layers", 0)} layer(s) stay float
+(`--float-layers`). int8 is shipped when its F1 is within
+{MAX_INT8_LOSS * 100:.0f} point of float; the shipped file is
 `{shipped}`.
 """
 
