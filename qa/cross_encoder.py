@@ -24,9 +24,8 @@ MAX_TOKENS = 256  # question + passage; our passages are <= 500 characters (~130
 # the question alone nears MAX_TOKENS, so a long question is cut to this many tokens first.
 QUESTION_TOKENS = 96
 # One pair per run. int8 activations are quantised per run, so a pair batched with others got
-# a score that depended on them (up to 0.5 logit; batched 8+4 instead of sorted 12, the top
-# snippet changed for 8 of 300 squad-dev questions), and a run of one wastes no padding:
-# 12 chunks took 284 ms one by one, 316 ms by 8, 385 ms by 12 (bench/rerank_batch.py).
+# a score that depended on them (up to 0.54 logit, 0.039 on average), and a run of one wastes
+# no padding: 12 chunks took 284 ms one by one, 316 ms by 8, 385 ms by 12 (bench/rerank_batch.py).
 # More threads then run more pairs at once ("lanes"), each on a one-thread session: the
 # matrices of one short pair are too small to split between threads.
 BATCH = 1
