@@ -79,33 +79,39 @@ class SpanReader:
         for part, (starts, ends) in batches(self._session, encodings, BATCH):
             for k, s, e in zip(part, starts, ends, strict=True):
                 i, enc = windows[k]
-                for span in self._window_spans(passages[i], enc, s, e):
+                for span in self._window_spans(passages[i], enc, s, e, top):
                     key = (span.start, span.end)
                     if key not in best[i] or best[i][key].score < span.score:
                         best[i][key] = span
         return [sorted(b.values(), key=lambda s: -s.score)[:top] for b in best]
 
-    def _window_spans(self, passage: str, enc, starts: np.ndarray, ends: np.ndarray) -> list[Span]:
-        """Return the valid spans of one window among its best starts and ends."""
+    def _window_spans(
+        self, passage: str, enc, starts: np.ndarray, ends: np.ndarray, top: int
+    ) -> list[Span]:
+        """Return the window's `top` best distinct spans among its best starts and ends."""
         n = len(enc.ids)
         starts, ends = starts[:n], ends[:n]
         in_passage = np.array([s == 1 for s in enc.sequence_ids])  # special tokens are None
         log_start = starts - np.logaddexp.reduce(starts)
         log_end = ends - np.logaddexp.reduce(ends)
-        masked_s = np.where(in_passage, starts, -np.inf)
-        masked_e = np.where(in_passage, ends, -np.inf)
-        out = []
-        for a in np.argsort(-masked_s)[:CANDIDATES]:
-            for b in np.argsort(-masked_e)[:CANDIDATES]:
-                if not (in_passage[a] and in_passage[b] and a <= b < a + MAX_ANSWER_TOKENS):
-                    continue
-                span = _trim(passage, *_widen(passage, enc.offsets[a][0], enc.offsets[b][1]))
-                if span is None:
-                    continue
-                score = float(starts[a] + ends[b])
-                prob = float(np.exp(log_start[a] + log_end[b]))
-                out.append(Span(span[0], span[1], passage[span[0] : span[1]], score, prob))
-        return out
+        best_s = np.argsort(-np.where(in_passage, starts, -np.inf), kind="stable")[:CANDIDATES]
+        best_e = np.argsort(-np.where(in_passage, ends, -np.inf), kind="stable")[:CANDIDATES]
+        a, b = (g.ravel() for g in np.meshgrid(best_s, best_e, indexing="ij"))
+        ok = in_passage[a] & in_passage[b] & (a <= b) & (b < a + MAX_ANSWER_TOKENS)
+        a, b = a[ok], b[ok]
+        score = starts[a] + ends[b]
+        # Best first (ties in the order pairs were listed): only the first `top` distinct spans
+        # can reach the passage's best `top`, so widening and trimming stop there.
+        out: dict[tuple[int, int], Span] = {}
+        for j in np.argsort(-score, kind="stable"):
+            span = _trim(passage, *_widen(passage, enc.offsets[a[j]][0], enc.offsets[b[j]][1]))
+            if span is None or span in out:
+                continue
+            prob = float(np.exp(log_start[a[j]] + log_end[b[j]]))
+            out[span] = Span(span[0], span[1], passage[span[0] : span[1]], float(score[j]), prob)
+            if len(out) == top:
+                break
+        return list(out.values())
 
 
 def _widen(passage: str, start: int, end: int) -> tuple[int, int]:

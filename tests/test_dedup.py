@@ -43,3 +43,29 @@ def test_different_news_with_shared_words_is_kept():
 def test_shingles_of_tiny_texts():
     assert shingles("Hello") == frozenset({("hello", "")})
     assert shingles("") == frozenset()
+
+
+def _pairwise(items: list[S]) -> list[S]:
+    """The rule written out plainly: every item against every item kept before it."""
+    kept: list[S] = []
+    for item in items:
+        if not any(
+            same_place(item, k) or near_copy(shingles(item.text), shingles(k.text)) for k in kept
+        ):
+            kept.append(item)
+    return kept
+
+
+def test_distinct_keeps_what_comparing_every_pair_keeps():
+    import random
+
+    rng = random.Random(7)
+    words = "the company will invest million in its new unit of cloud chips".split()
+    items = []
+    for n in range(300):  # near-copies, shared word pairs, overlaps, texts without words
+        text = " ".join(rng.choice(words) for _ in range(rng.choice([0, 1, 2, 5, 9])))
+        start = rng.randrange(0, 400, 20)
+        items.append(S(text or "—", rng.choice("abc"), start, start + rng.choice([20, 60, 120])))
+    kept = list(distinct(items))
+    assert kept == _pairwise(items)
+    assert 10 < len(kept) < 290  # the sample exercises both keeping and skipping

@@ -111,6 +111,24 @@ def test_offsets_map_back_verbatim_in_every_passage(reader) -> None:
 
 
 @pytest.mark.model
+def test_fewer_spans_asked_are_the_best_of_more(reader) -> None:
+    # Each window stops widening candidates once it has `top` distinct spans: asking for fewer
+    # must give the same leading spans, all distinct, as asking for many.
+    passages = [
+        "Alibaba invested US$200 million in the venture, and Tencent US$50 million, in 2012.",
+        " ".join(["Filler words about nothing in particular."] * 60)
+        + " Alibaba then invested another US$80 million.",
+    ]
+    question = "how much did Alibaba invest?"
+    many = reader.spans(question, passages, top=10)
+    for top in (1, 3):
+        assert reader.spans(question, passages, top=top) == [s[:top] for s in many]
+    for spans in many:
+        assert len(spans) > 3
+        assert len({(s.start, s.end) for s in spans}) == len(spans)
+
+
+@pytest.mark.model
 def test_order_of_passages_does_not_change_results(reader) -> None:
     passages = ["Paris is the capital of France.", "Berlin is the capital of Germany."]
     forward = reader.spans("What is the capital?", passages)

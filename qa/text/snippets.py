@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from index.chunking import split_sentences
 from qa.retrieval import Passage
@@ -13,6 +14,7 @@ from qa.text.spans import best_span, find_spans
 from qa.text.terms import terms
 
 MAX_SNIPPET = 400
+SENTENCE_CACHE = 2048  # articles whose sentence offsets are kept
 # Weights of a sentence's score: the passage's (normalised) retrieval score, the share of the
 # question's weighted terms in the sentence, in the sentence and its neighbours, and whether
 # the sentence holds a span of the kind the question asks for (a date for "when"...).
@@ -87,6 +89,9 @@ class SnippetScorer:
 
     def __init__(self, weight: Callable[[str], float]) -> None:
         self.weight = weight  # a term's importance, e.g. its idf in the corpus
+        # Questions keep reading the same articles (a chat, a news story of the day): their
+        # sentences are split once (5 ms an answer), keyed by the text itself.
+        self.sentences = lru_cache(maxsize=SENTENCE_CACHE)(split_sentences)
 
     def snippets(
         self,
@@ -106,15 +111,10 @@ class SnippetScorer:
         q_terms = set(terms(query or question))
         kind = answer_kind(question)
         weights = normalise(passage_scores or [p.score for p in passages])
-        sentences: dict[str, list[tuple[int, int]]] = {}  # per article, split once per call
         windows: list[tuple[float, int, Passage, int, int]] = []
         for n, (passage, weight) in enumerate(zip(passages, weights, strict=True)):
-            article = passage.article
-            if article.id not in sentences:
-                sentences[article.id] = split_sentences(article.text)
-            for score, start, end in self._windows(
-                question, q_terms, kind, passage, sentences[article.id]
-            ):
+            sentences = self.sentences(passage.article.text)
+            for score, start, end in self._windows(question, q_terms, kind, passage, sentences):
                 windows.append((W_PASSAGE * weight + score, n, passage, start, end))
         windows.sort(key=lambda w: (-w[0], w[1], w[3]))
         return [self._snippet(question, kind, p, a, b, score) for score, _, p, a, b in windows]
