@@ -60,9 +60,9 @@ def test_distinct_keeps_what_comparing_every_pair_keeps():
     import random
 
     rng = random.Random(7)
-    words = "the company will invest million in its new unit of cloud chips".split()
+    words = ["the", "company", "will", "invest", "million", "in", "its", "new", "unit", "cloud"]
     items = []
-    for n in range(300):  # near-copies, shared word pairs, overlaps, texts without words
+    for _ in range(300):  # near-copies, shared word pairs, overlaps, texts without words
         text = " ".join(rng.choice(words) for _ in range(rng.choice([0, 1, 2, 5, 9])))
         start = rng.randrange(0, 400, 20)
         items.append(S(text or "—", rng.choice("abc"), start, start + rng.choice([20, 60, 120])))

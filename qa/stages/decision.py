@@ -17,10 +17,10 @@ from qa.text.values import same_text
 # when reranking, else its cosine similarity to the question (calibrated by `qa eval` on
 # squad-dev plus off-topic questions; docs/evaluation.md). A cosine means something only for
 # the model it was calibrated with: other embedders never abstain without reranking.
-# The logit: -1.5 (was 0.0): bench/calibration.py on squad-train refuses 2.0 % of answerable questions
-# (4.3 % at 0.0) and still catches 94 % of questions on other articles (96.7 %); on eval/news
-# calibration it catches 20 of 30 off-topic questions (23 at 0.0). The reader overruling a
-# weak logit when it is sure was measured too: it costs more off-topic catches than it saves.
+# The logit, -1.5 (was 0.0): bench/calibration.py on squad-train refuses 2.0 % of answerable
+# questions (4.3 % at 0.0) and still catches 94 % of questions on other articles (96.7 %); on
+# eval/news calibration it catches 20 of 30 off-topic questions (23 at 0.0). The reader
+# overruling a weak logit when it is sure was measured too: it loses more catches than it saves.
 ABSTAIN_LOGIT = -1.5
 ABSTAIN_COSINE = {"all-MiniLM-L6-v2": 0.43}
 NOT_COVERED = "The articles don't cover this question; the closest passages are listed."
