@@ -76,3 +76,38 @@ def test_a_pair_scores_the_same_whatever_is_scored_beside_it(reranker):
     assert np.array_equal(reranker.score(question, passages[:2]), alone[:2])
     assert np.array_equal(reranker.score(question, passages[::-1]), alone[::-1])
     assert alone.argmax() == 0
+
+
+@pytest.mark.model
+def test_first_layer_products_run_on_float_inputs(reranker):
+    import onnx
+
+    from index.embedder.onnx_runner import session
+    from qa.cross_encoder import FLOAT_PRODUCTS, model_dir
+    from qa.float_products import float_products
+
+    shipped = model_dir() / "model.onnx"
+    graph, changed = float_products(shipped, FLOAT_PRODUCTS)
+    ops = [n.op_type for n in onnx.load_from_string(graph).graph.node]
+    before = [n.op_type for n in onnx.load(str(shipped)).graph.node]
+    # Layer 0's six products (query, key, value, attention out, FFN in, FFN out) become float.
+    assert changed == 6
+    assert ops.count("MatMulInteger") == before.count("MatMulInteger") - 6
+    everything, _ = float_products(shipped, ".")
+    assert [n.op_type for n in onnx.load_from_string(everything).graph.node].count(
+        "MatMulInteger"
+    ) == 0
+    # The same model either way: all-float logits stay near the served ones, in the same order.
+    question = "How much did Alibaba invest in the company?"
+    passages = [
+        "Alibaba invested US$200 million in the startup last year.",
+        "The weather in Hangzhou was mild.",
+        "Funding rounds rose in 2014, and several investors, Alibaba among them, said more was to "
+        "come for mobile start-ups in China and beyond.",
+    ]
+    served = reranker.score(question, passages)
+    reranker_float = type(reranker)(threads=1)
+    reranker_float._session = session(everything, 1, spin=False)  # noqa: SLF001
+    floated = reranker_float.score(question, passages)
+    assert np.abs(served - floated).max() < 0.5
+    assert list(np.argsort(-served)) == list(np.argsort(-floated))

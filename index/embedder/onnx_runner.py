@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 
-def session(graph: Path, threads: int = 0, *, spin: bool = True):
-    """Open an ONNX Runtime session on the CPU with `threads` intra-op threads (0: every core).
+def session(graph: Path | bytes, threads: int = 0, *, spin: bool = True):
+    """Open an ONNX Runtime session on the CPU with `threads` intra-op threads (0: every core);
+    `graph` is a file or a serialised model.
 
     spin=False stops idle threads from spinning: on a busy 2-core machine they steal the CPU
     the other models and workers need (it made reranking ~25% slower there).
@@ -29,7 +30,8 @@ def session(graph: Path, threads: int = 0, *, spin: bool = True):
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if not spin:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+    source = graph if isinstance(graph, bytes) else str(graph)
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 
 
 class ElasticSession:
