@@ -28,10 +28,15 @@ def float_products(graph: Path, pattern: str) -> tuple[bytes, int]:
     made_by = {out: n for n in nodes for out in n.output}
     out, changed = [], 0
     for node in nodes:
-        if node.op_type != "MatMulInteger" or not re.search(pattern, node.name):
+        mine = node.op_type == "MatMulInteger" and re.search(pattern, node.name)
+        quantise = made_by.get(node.input[0]) if mine else None  # -> x_q, x_scale, x_zero
+        if (
+            quantise is None
+            or quantise.op_type != "DynamicQuantizeLinear"  # another scheme: left as it is
+            or node.input[1] not in weights
+        ):
             out.append(node)
             continue
-        quantise = made_by[node.input[0]]  # DynamicQuantizeLinear(x) -> x_q, x_scale, x_zero
         x, x_scale = quantise.input[0], quantise.output[1]
         w = numpy_helper.to_array(weights[node.input[1]]).astype(np.float32)
         if len(node.input) > 3 and node.input[3]:
