@@ -41,7 +41,12 @@ def near_copy(a: frozenset, b: frozenset) -> bool:
     """
     if not a or not b:
         return a == b
-    return len(a & b) / min(len(a), len(b)) >= NEAR_COPY
+    return mostly_shared(len(a & b), len(a), len(b))
+
+
+def mostly_shared(common: int, a: int, b: int) -> bool:
+    """Return whether `common` shared word pairs are most of the smaller of a and b pairs."""
+    return common / min(a, b) >= NEAR_COPY
 
 
 def same_place(a: Located, b: Located) -> bool:
@@ -70,7 +75,7 @@ def distinct(items: Iterable[T]) -> Iterator[T]:
         shared = Counter(j for pair in marks for j in having.get(pair, ()))
         if not marks and any(not m for _, m in kept):
             continue  # no words, like one kept before (near_copy: two empty sets are equal)
-        if any(n / min(len(marks), len(kept[j][1])) >= NEAR_COPY for j, n in shared.items()):
+        if any(mostly_shared(n, len(marks), len(kept[j][1])) for j, n in shared.items()):
             continue
         of_article.setdefault(item.article_id, []).append(len(kept))
         for pair in marks:
