@@ -92,8 +92,9 @@ def squad_train(embedder, questions: int) -> tuple[list, list]:  # noqa: ANN001
     """Record squad-train questions on the indexed sample and on articles outside it."""
     files, _ = sample(10, questions)
     rows = [json.loads(line) for line in (SQUAD_TRAIN / "questions.jsonl").open()]
-    mine = [r for r in rows if r["article"] in set(files)]
-    others = [r for r in rows if r["article"] not in set(files)]
+    chosen = set(files)
+    mine = [r for r in rows if r["article"] in chosen]
+    others = [r for r in rows if r["article"] not in chosen]
     asked = random.Random(SEED).sample(mine, questions)
     off = random.Random(SEED).sample(others, questions // 2)
     folder = VAR / "cascade"  # bench/cascade.py's articles (it copies them there)
