@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -76,6 +80,43 @@ def test_a_pair_scores_the_same_whatever_is_scored_beside_it(reranker):
     assert np.array_equal(reranker.score(question, passages[:2]), alone[:2])
     assert np.array_equal(reranker.score(question, passages[::-1]), alone[::-1])
     assert alone.argmax() == 0
+
+
+class LengthSession:
+    """An ONNX session stand-in: a pair's logit is its token count; it records each run."""
+
+    def __init__(self) -> None:
+        self.runs: list[int] = []
+        self._lock = threading.Lock()
+
+    def get_inputs(self) -> list:
+        return [SimpleNamespace(name=n) for n in ("input_ids", "attention_mask", "token_type_ids")]
+
+    def run(self, _names, feeds: dict) -> list[np.ndarray]:  # noqa: ANN001
+        lengths = feeds["attention_mask"].sum(axis=1)
+        with self._lock:
+            self.runs.extend(lengths.tolist())
+        time.sleep(0.001 * int(lengths.max()))  # a longer pair takes longer, as in the model
+        return [lengths.astype(np.float32)[:, None]]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_the_longest_pairs_are_scored_first(reranker, lanes):
+    from qa.cross_encoder import CrossEncoder
+
+    # The lanes end together when each takes the next longest pair as it frees up.
+    encoder = CrossEncoder(free=lambda: lanes)
+    encoder._session = LengthSession()  # noqa: SLF001 - the run order is what is tested
+    passages = [" ".join(["word"] * n) for n in (3, 40, 9, 25, 1, 60, 14)]
+    logits = encoder.score("how long?", passages)
+    tokens = [len(encoder._tokenizer.encode("how long?", p).ids) for p in passages]  # noqa: SLF001
+    assert logits.tolist() == tokens  # every pair scored, its logit in its own place
+    runs = encoder._session.runs  # noqa: SLF001
+    assert sorted(runs) == sorted(tokens)
+    assert set(runs[:lanes]) == set(sorted(tokens, reverse=True)[:lanes])
+    if lanes == 1:
+        assert runs == sorted(tokens, reverse=True)
 
 
 @pytest.mark.model
