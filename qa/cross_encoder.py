@@ -87,12 +87,12 @@ class CrossEncoder:
             return out
         question = self.fit_question(question)
         pairs = self._tokenizer.encode_batch([(question, p) for p in passages])
-        lanes = min(self.lanes(), -(-len(pairs) // BATCH))
         # Runs of similar length, the longest first, each lane taking the next run when it is
         # free: the lanes end together (pairs of 60 to 150 tokens dealt round-robin left one
         # lane waiting on the other).
         order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i].ids), i))
         runs = [order[lo : lo + BATCH] for lo in range(0, len(order), BATCH)][::-1]
+        lanes = min(self.lanes(), len(runs))
 
         def run(share: list[int]) -> None:
             for rows, outputs in batches(self._session, [pairs[i] for i in share], BATCH):

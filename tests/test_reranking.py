@@ -102,7 +102,7 @@ class LengthSession:
 
 @pytest.mark.model
 @pytest.mark.parametrize("lanes", [1, 2])
-def test_the_longest_pairs_are_scored_first(reranker, lanes):
+def test_the_longest_pairs_are_scored_first(lanes):
     from qa.cross_encoder import CrossEncoder
 
     # The lanes end together when each takes the next longest pair as it frees up.
