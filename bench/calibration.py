@@ -27,7 +27,7 @@ import pickle
 import random
 from dataclasses import dataclass
 
-from bench.cascade import SEED, SQUAD_TRAIN, sample
+from bench.cascade import SEED, SQUAD_TRAIN, copy_articles, sample
 from bench.common import REPO, VAR, machine_note, real_index, say, table
 from index.build import build
 from index.embedder.runtime import load_embedder
@@ -97,9 +97,9 @@ def squad_train(embedder, questions: int) -> tuple[list, list]:  # noqa: ANN001
     others = [r for r in rows if r["article"] not in chosen]
     asked = random.Random(SEED).sample(mine, questions)
     off = random.Random(SEED).sample(others, questions // 2)
-    folder = VAR / "cascade"  # bench/cascade.py's articles (it copies them there)
-    build(folder / "articles", folder / "index", embedder)
-    answerer = Answerer.open(folder / "index", embedder)
+    articles = copy_articles(files)  # bench/cascade.py's articles, and its index folder
+    build(articles, articles.parent / "index", embedder)
+    answerer = Answerer.open(articles.parent / "index", embedder)
     ok = [record(answerer, r["question"], r["answers"]) for r in asked]
     return ok, [record(answerer, r["question"], []) for r in off]
 

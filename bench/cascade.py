@@ -16,6 +16,7 @@ import argparse
 import json
 import random
 import shutil
+from pathlib import Path
 
 from bench.common import REPO, VAR, machine_note, say, table
 from index.build import build
@@ -35,6 +36,16 @@ def sample(articles: int, questions: int) -> tuple[list[str], list[str]]:
     rows = [json.loads(line) for line in (SQUAD_TRAIN / "questions.jsonl").open()]
     asked = [r["question"] for r in rows if r["article"] in chosen]
     return sorted(chosen), random.Random(SEED).sample(asked, min(questions, len(asked)))
+
+
+def copy_articles(files: list[str]) -> Path:
+    """Copy the sampled squad-train articles into var/bench/cascade/articles; return it."""
+    folder = VAR / "cascade" / "articles"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for name in files:
+        shutil.copy(SQUAD_TRAIN / "articles" / name, folder / name)
+    return folder
 
 
 def record(answerer: Answerer, question: str) -> list[float]:
@@ -76,14 +87,10 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=400)
     args = parser.parse_args()
     files, questions = sample(args.articles, args.questions)
-    folder = VAR / "cascade"
-    shutil.rmtree(folder / "articles", ignore_errors=True)
-    (folder / "articles").mkdir(parents=True)
-    for name in files:
-        shutil.copy(SQUAD_TRAIN / "articles" / name, folder / "articles" / name)
+    articles = copy_articles(files)
     embedder = load_embedder()
-    build(folder / "articles", folder / "index", embedder)
-    answerer = Answerer.open(folder / "index", embedder)
+    build(articles, articles.parent / "index", embedder)
+    answerer = Answerer.open(articles.parent / "index", embedder)
     answerer.reranking.sure_score = float("inf")  # score every window: the reference
     answerer.reranking.sure_windows = max(FIRST)
     say(f"# cascade: {len(questions)} squad-train questions on {len(files)} articles")
